@@ -1,0 +1,204 @@
+/* moat do [FLAGS] -- PROGRAM ARGS...: run one program in a sandbox, with
+ * the host's stdio; exit with its status like a shell would.
+ *
+ * Until the gofer exists, this command reads the program file itself and
+ * hands the sentry its bytes: the sentry never opens a host file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "runtime/runtime.h"
+#include "sentry/boot.h"
+#include "sentry/loader/elf.h"
+
+/* Shell conventions: 127 for a program not found, 126 for one that cannot
+ * be executed. */
+#define EXIT_NOT_FOUND 127
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_USAGE 2
+/* Largest program file we read. */
+#define MAX_PROGRAM_SIZE (1ULL << 30)
+
+extern char **environ;
+
+static void do_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: moat do [FLAGS] -- PROGRAM [ARGS...]\n"
+            "\n"
+            "Runs PROGRAM (a statically linked x86_64 Linux program) in a sandbox.\n"
+            "\n"
+            "flags:\n"
+            "  --strace           log every syscall, decoded, to stderr or the debug log\n"
+            "  --debug-log DIR    write the sentry's log to DIR/moat.PID.log\n"
+            "  --platform NAME    how application code runs: ptrace (default)\n"
+            "  -h, --help         show this help\n");
+}
+
+/* Finds prog like execvp: a name without '/' is looked up in PATH. */
+static int resolve_program(const char *prog, char *out, size_t size)
+{
+    if (strchr(prog, '/')) {
+        if ((size_t)snprintf(out, size, "%s", prog) >= size)
+            return ENAMETOOLONG;
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int err = ENOENT;
+    for (const char *p = path; *p;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if ((size_t)snprintf(out, size, "%.*s/%s", (int)len, len ? p : ".", prog) < size &&
+            access(out, X_OK) == 0)
+            return 0;
+        if (access(out, F_OK) == 0)
+            err = EACCES;
+        p = end ? end + 1 : p + len;
+    }
+    return err;
+}
+
+static int read_program(const char *path, void **out_data, size_t *out_size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    struct stat st;
+    int err = 0;
+    if (fstat(fd, &st) != 0) {
+        err = errno;
+    } else if (S_ISDIR(st.st_mode)) {
+        err = EISDIR;
+    } else if (!S_ISREG(st.st_mode)) {
+        err = EACCES;
+    } else if (access(path, X_OK) != 0) {
+        err = EACCES;
+    } else if ((uint64_t)st.st_size > MAX_PROGRAM_SIZE) {
+        err = EFBIG;
+    }
+    if (err) {
+        close(fd);
+        return err;
+    }
+    size_t size = (size_t)st.st_size;
+    char *data = malloc(size ? size : 1);
+    if (!data) {
+        close(fd);
+        return ENOMEM;
+    }
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, data + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    if (err) {
+        free(data);
+        return err;
+    }
+    *out_data = data;
+    *out_size = size;
+    return 0;
+}
+
+static int exit_status_of(const char *prog, int status)
+{
+    if ((status & 0x7f) == 0)
+        return (status >> 8) & 0xff;
+    int sig = status & 0x7f;
+    fprintf(stderr, "moat: %s: %s%s\n", prog, strsignal(sig), status & 0x80 ? " (core dumped)" : "");
+    return 128 + sig;
+}
+
+int cmd_do(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"strace", no_argument, NULL, 's'},
+        {"debug-log", required_argument, NULL, 'd'},
+        {"platform", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct sentry_spec spec = {.platform = "ptrace", .envp = environ};
+    const char *debug_dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            spec.strace = true;
+            break;
+        case 'd':
+            debug_dir = optarg;
+            break;
+        case 'p':
+            spec.platform = optarg;
+            break;
+        case 'h':
+            do_usage(stdout);
+            return 0;
+        default:
+            do_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        rt_error(0, 0, "do: missing PROGRAM");
+        do_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(spec.platform, "ptrace") != 0)
+        return rt_error(EXIT_USAGE, 0, "do: unknown platform `%s` (available: ptrace)",
+                        spec.platform);
+    if (debug_dir) {
+        int err = log_open_dir(debug_dir);
+        if (err)
+            return rt_error(EXIT_USAGE, -err, "do: cannot open the debug log in `%s`", debug_dir);
+    }
+
+    const char *prog = argv[optind];
+    char path[PATH_MAX];
+    int err = resolve_program(prog, path, sizeof(path));
+    if (err)
+        return rt_error(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, err, "%s", prog);
+    void *image = NULL;
+    size_t image_size = 0;
+    err = read_program(path, &image, &image_size);
+    if (err)
+        return rt_error(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, err, "%s", prog);
+    static struct elf_info info;
+    const char *why;
+    if (elf_parse(image, image_size, &info, &why) != 0)
+        return rt_error(EXIT_CANNOT_EXEC, 0, "%s: cannot execute: %s", prog, why);
+    if (info.has_interp)
+        return rt_error(EXIT_CANNOT_EXEC, 0,
+                        "%s: cannot execute: dynamically linked (interpreter %s); only static "
+                        "programs run until the files issue lands",
+                        prog, info.interp);
+
+    spec.image = image;
+    spec.image_size = image_size;
+    spec.execfn = path;
+    spec.argv = argv + optind;
+    int status = sentry_run(&spec);
+    free(image);
+    if (status < 0)
+        return EXIT_CANNOT_EXEC;
+    return exit_status_of(prog, status);
+}

@@ -1,0 +1,74 @@
+/* Tasks (application threads) and thread groups (processes).
+ *
+ * Lock order: the kernel lock (kernel_lock()) covers every field here; it is
+ * held while sentry code runs on a task thread and dropped while the task
+ * runs application code or blocks. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "abi/linux/types.h"
+#include "abi/linux/resource.h"
+#include "abi/linux/signal.h"
+#include "platform/platform.h"
+
+struct mm;
+struct fdtable;
+struct kernel;
+
+#define TASK_COMM_LEN 16
+#define LINUX_NSIG 64
+
+struct cred {
+    linux_uid_t uid, euid, suid, fsuid;
+    linux_gid_t gid, egid, sgid, fsgid;
+};
+
+struct thread_group {
+    struct kernel *k;
+    linux_pid_t tgid;
+    linux_pid_t ppid;
+    struct linux_sigaction sigactions[LINUX_NSIG]; /* index signo-1 */
+    struct linux_rlimit64 rlimits[LINUX_RLIM_NLIMITS];
+    bool exiting;
+    int exit_code; /* wait status: (code << 8) or signo */
+};
+
+struct task {
+    struct kernel *k;
+    struct thread_group *tg;
+    linux_pid_t tid;
+    pthread_t thread;
+    struct pf_ctx *ctx;
+    struct cpu_state cpu;
+    struct mm *mm;
+    struct fdtable *fds;
+    struct cred cred;
+    uint64_t sigmask;
+    struct linux_stack_t altstack;
+    uaddr_t clear_child_tid;
+    uaddr_t robust_list;
+    uint64_t robust_list_len;
+    char comm[TASK_COMM_LEN];
+    bool exiting;
+    /* Syscall in progress, for --strace and the missing-syscall log. */
+    long cur_syscall;
+    /* prctl state (sentry/syscalls/info.c); zero is Linux's initial state.
+     * Fork copies no_new_privs and undumpable and clears pdeath_signal. */
+    bool no_new_privs; /* PR_SET_NO_NEW_PRIVS: kept across execve */
+    bool undumpable;   /* PR_SET_DUMPABLE 0. Per mm in Linux: execve resets it */
+    int pdeath_signal; /* PR_SET_PDEATHSIG, 0 for none; not delivered yet */
+};
+
+/* Creates the first task (pid 1) of the kernel with an empty mm and the
+ * given fd table. The kernel owns the returned task. */
+struct task *task_new_init(struct kernel *k, struct fdtable *fds);
+/* Runs the task loop on the calling thread until the task exits. */
+void task_run(struct task *t);
+/* Ends the task; with group set, the whole thread group, with wait status
+ * status. Does not return to the caller's syscall: the loop stops. */
+void task_exit(struct task *t, int status, bool group);
+/* Terminates the thread group as if by an uncaught signal signo. */
+void task_kill_by_signal(struct task *t, int signo);

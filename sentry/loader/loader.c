@@ -1,0 +1,273 @@
+/* Loading a static ELF program into a fresh address space: segments, brk,
+ * the stack with argv, envp and auxv, and the initial registers.
+ *
+ * Until the VFS exists the image is a byte buffer read by the CLI; segments
+ * are copied into private anonymous memory (file-backed mappings come with
+ * the files issue). No vDSO is mapped: the application's clock calls come
+ * to the sentry as syscalls, and nothing of the host's leaks in. */
+#include "sentry/loader/loader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
+
+#include "abi/linux/auxv.h"
+#include "abi/linux/errno.h"
+#include "abi/linux/mman.h"
+#include "lib/log.h"
+#include "lib/panic.h"
+#include "platform/platform.h"
+#include "sentry/kernel/task.h"
+#include "sentry/loader/elf.h"
+#include "sentry/mm/mm.h"
+
+/* Linux's ELF_ET_DYN_BASE for x86_64: where position-independent programs
+ * are loaded, before randomization. */
+#define LOADER_DYN_BASE 0x555555554000ULL
+#define LOADER_STACK_SIZE (8ULL << 20)
+/* Linux limits argv + envp to a quarter of the stack limit. */
+#define LOADER_MAX_ARG_SIZE (LOADER_STACK_SIZE / 4)
+/* Space between the stack's limit and the top of the mmap area. */
+#define LOADER_STACK_GAP (128ULL << 20)
+
+static uint64_t loader_random_pages(unsigned bits)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+        r = 0;
+    return (r & ((1ULL << bits) - 1)) * LINUX_PAGE_SIZE;
+}
+
+static int loader_map_segments(struct mm *mm, const struct elf_info *info, const uint8_t *image,
+                               uint64_t bias)
+{
+    uint64_t prev_end = 0;
+    for (int i = 0; i < info->nsegs; i++) {
+        const struct elf_load_seg *s = &info->segs[i];
+        if (s->memsz == 0)
+            continue;
+        uint64_t start = page_round_down(s->vaddr + bias);
+        uint64_t end = page_round_up(s->vaddr + bias + s->memsz);
+        /* A page shared with the previous segment is mapped already. */
+        uint64_t map_start = start < prev_end ? prev_end : start;
+        if (map_start < end) {
+            long r = mm_mmap(mm, map_start, end - map_start,
+                             LINUX_PROT_READ | LINUX_PROT_WRITE,
+                             LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_FIXED);
+            if (r < 0)
+                return (int)r;
+        }
+        if (s->filesz > 0 && copy_out(mm, s->vaddr + bias, image + s->offset, s->filesz) < 0)
+            return -LINUX_EFAULT;
+        prev_end = end > prev_end ? end : prev_end;
+    }
+    /* Final protections; a page shared by two segments gets both. */
+    for (int i = 0; i < info->nsegs; i++) {
+        const struct elf_load_seg *s = &info->segs[i];
+        if (s->memsz == 0)
+            continue;
+        uint64_t start = page_round_down(s->vaddr + bias);
+        uint64_t end = page_round_up(s->vaddr + bias + s->memsz);
+        long r = mm_mprotect(mm, start, end - start, s->prot);
+        if (r < 0)
+            return (int)r;
+        if (i > 0 && page_round_up(info->segs[i - 1].vaddr + bias + info->segs[i - 1].memsz) > start) {
+            r = mm_mprotect(mm, start, LINUX_PAGE_SIZE, s->prot | info->segs[i - 1].prot);
+            if (r < 0)
+                return (int)r;
+        }
+    }
+    return 0;
+}
+
+/* Bytes of the strings of a NULL-terminated vector, NULs included. */
+static size_t loader_strings_size(char *const *v, size_t *out_count)
+{
+    size_t size = 0, n = 0;
+    for (; v && v[n]; n++)
+        size += strlen(v[n]) + 1;
+    *out_count = n;
+    return size;
+}
+
+/* Lays out the initial stack the way Linux's create_elf_tables does and
+ * copies it out in one piece. Sets the stack pointer in *out_sp. */
+static int loader_build_stack(struct task *t, const struct loader_args *la, uint64_t stack_top,
+                              const uint64_t *auxv, size_t auxv_words, uint64_t *out_sp)
+{
+    struct mm *mm = t->mm;
+    size_t argc, envc;
+    size_t argv_size = loader_strings_size(la->argv, &argc);
+    size_t envp_size = loader_strings_size(la->envp, &envc);
+    size_t execfn_size = strlen(la->execfn) + 1;
+    static const char platform_str[] = "x86_64";
+    size_t strings = argv_size + envp_size + execfn_size + sizeof(platform_str) + 32;
+    if (argv_size + envp_size > LOADER_MAX_ARG_SIZE)
+        return -LINUX_E2BIG;
+    size_t vectors = (1 + argc + 1 + envc + 1 + auxv_words) * sizeof(uint64_t);
+    uint64_t sp = (stack_top - 8 - strings - vectors) & ~15ULL;
+    size_t total = stack_top - sp;
+    uint8_t *buf = calloc(1, total);
+    if (!buf)
+        return -LINUX_ENOMEM;
+
+    /* Strings from the top down: execfn, envp, argv, platform, random. */
+    uint64_t p = stack_top - 8;
+    uint64_t execfn_addr = p -= execfn_size;
+    memcpy(buf + (p - sp), la->execfn, execfn_size);
+    uint64_t *env_addrs = calloc(envc + 1, sizeof(uint64_t));
+    uint64_t *arg_addrs = calloc(argc + 1, sizeof(uint64_t));
+    if (!env_addrs || !arg_addrs) {
+        free(env_addrs);
+        free(arg_addrs);
+        free(buf);
+        return -LINUX_ENOMEM;
+    }
+    p -= envp_size;
+    mm->env_start = p;
+    for (size_t i = 0; i < envc; i++) {
+        size_t n = strlen(la->envp[i]) + 1;
+        env_addrs[i] = p;
+        memcpy(buf + (p - sp), la->envp[i], n);
+        p += n;
+    }
+    mm->env_end = p;
+    p = mm->env_start - argv_size;
+    mm->arg_start = p;
+    for (size_t i = 0; i < argc; i++) {
+        size_t n = strlen(la->argv[i]) + 1;
+        arg_addrs[i] = p;
+        memcpy(buf + (p - sp), la->argv[i], n);
+        p += n;
+    }
+    mm->arg_end = p;
+    p = mm->arg_start - sizeof(platform_str);
+    uint64_t platform_addr = p;
+    memcpy(buf + (p - sp), platform_str, sizeof(platform_str));
+    p = (p - 16) & ~15ULL;
+    uint64_t random_addr = p;
+    if (getrandom(buf + (p - sp), 16, 0) != 16)
+        memset(buf + (p - sp), 0x5a, 16);
+
+    /* Vectors from sp up: argc, argv[], NULL, envp[], NULL, auxv. */
+    uint64_t *w = (uint64_t *)(buf);
+    size_t wi = 0;
+    w[wi++] = argc;
+    for (size_t i = 0; i < argc; i++)
+        w[wi++] = arg_addrs[i];
+    w[wi++] = 0;
+    for (size_t i = 0; i < envc; i++)
+        w[wi++] = env_addrs[i];
+    w[wi++] = 0;
+    size_t auxv_at = wi;
+    memcpy(&w[wi], auxv, auxv_words * sizeof(uint64_t));
+    for (size_t i = 0; i + 1 < auxv_words; i += 2) {
+        if (w[auxv_at + i] == LINUX_AT_RANDOM)
+            w[auxv_at + i + 1] = random_addr;
+        else if (w[auxv_at + i] == LINUX_AT_EXECFN)
+            w[auxv_at + i + 1] = execfn_addr;
+        else if (w[auxv_at + i] == LINUX_AT_PLATFORM)
+            w[auxv_at + i + 1] = platform_addr;
+    }
+    SENTRY_ASSERT((auxv_at + auxv_words) * sizeof(uint64_t) <= random_addr - sp);
+    memcpy(mm->auxv, &w[auxv_at], auxv_words * sizeof(uint64_t));
+    mm->auxv_count = auxv_words / 2;
+    free(env_addrs);
+    free(arg_addrs);
+
+    long r = copy_out(mm, sp, buf, total);
+    free(buf);
+    if (r < 0)
+        return (int)r;
+    *out_sp = sp;
+    return 0;
+}
+
+int loader_load(struct task *t, const struct loader_args *la, const char **out_err)
+{
+    static struct elf_info info; /* large (PT_INTERP buffer): not on the stack */
+    struct mm *mm = t->mm;
+    *out_err = NULL;
+    int err = elf_parse(la->image, la->image_size, &info, out_err);
+    if (err)
+        return err;
+    if (info.has_interp) {
+        *out_err = "dynamically linked programs (PT_INTERP) are not supported yet";
+        return -LINUX_ENOEXEC;
+    }
+    uint64_t bias = 0;
+    if (info.is_dyn)
+        bias = LOADER_DYN_BASE + loader_random_pages(20) - info.min_vaddr;
+    err = loader_map_segments(mm, &info, la->image, bias);
+    if (err) {
+        *out_err = "cannot map the program's segments";
+        return err;
+    }
+
+    uint64_t stack_top = PF_TASK_SIZE - LINUX_PAGE_SIZE - loader_random_pages(16);
+    struct vma stack = {
+        .start = stack_top - LOADER_STACK_SIZE,
+        .end = stack_top,
+        .prot = LINUX_PROT_READ | LINUX_PROT_WRITE | (info.exec_stack ? LINUX_PROT_EXEC : 0),
+        .max_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC,
+        .flags = VMA_STACK | VMA_GROWSDOWN,
+        .name = "[stack]",
+    };
+    if (!vma_range_free(&mm->vmas, stack.start, stack.end) ||
+        vma_insert(&mm->vmas, &stack) != 0) {
+        *out_err = "the program's segments overlap the stack";
+        return -LINUX_ENOMEM;
+    }
+    mm->stack_start = stack.start;
+    mm->stack_end = stack.end;
+    mm->mmap_base = stack.start - LOADER_STACK_GAP - loader_random_pages(24);
+
+    uint64_t load_end = page_round_up(info.max_vaddr + bias);
+    mm->brk_start = mm->brk = load_end + loader_random_pages(13);
+
+    uint64_t auxv[] = {
+        LINUX_AT_HWCAP, getauxval(AT_HWCAP),
+        LINUX_AT_PAGESZ, LINUX_PAGE_SIZE,
+        LINUX_AT_CLKTCK, 100,
+        LINUX_AT_PHDR, info.phdr_vaddr ? info.phdr_vaddr + bias : 0,
+        LINUX_AT_PHENT, info.phentsize,
+        LINUX_AT_PHNUM, info.phnum,
+        LINUX_AT_BASE, 0,
+        LINUX_AT_FLAGS, 0,
+        LINUX_AT_ENTRY, info.entry + bias,
+        LINUX_AT_UID, t->cred.uid,
+        LINUX_AT_EUID, t->cred.euid,
+        LINUX_AT_GID, t->cred.gid,
+        LINUX_AT_EGID, t->cred.egid,
+        LINUX_AT_SECURE, 0,
+        LINUX_AT_RANDOM, 0,      /* filled in with the stack address */
+        LINUX_AT_HWCAP2, getauxval(AT_HWCAP2),
+        LINUX_AT_EXECFN, 0,      /* filled in */
+        LINUX_AT_PLATFORM, 0,    /* filled in */
+        LINUX_AT_MINSIGSTKSZ, getauxval(AT_MINSIGSTKSZ) ? getauxval(AT_MINSIGSTKSZ) : 2048,
+        LINUX_AT_NULL, 0,
+    };
+    uint64_t sp = 0;
+    err = loader_build_stack(t, la, stack_top, auxv, sizeof(auxv) / sizeof(auxv[0]), &sp);
+    if (err) {
+        *out_err = err == -LINUX_E2BIG ? "argument list too long" : "cannot build the stack";
+        return err;
+    }
+
+    struct cpu_regs *r = &t->cpu.regs;
+    memset(r, 0, sizeof(*r));
+    r->rip = info.entry + bias;
+    r->rsp = sp;
+    r->cs = 0x33;
+    r->ss = 0x2b;
+    r->eflags = 0x202;
+    r->orig_rax = (uint64_t)-1;
+    t->cpu.regs_dirty = true;
+
+    const char *base = strrchr(la->execfn, '/');
+    base = base ? base + 1 : la->execfn;
+    snprintf(t->comm, sizeof(t->comm), "%s", base);
+    return 0;
+}

@@ -1,0 +1,573 @@
+/* Address spaces: mmap, munmap, mprotect, mremap, madvise, brk, mincore and
+ * page faults over the sentry's own VMA set.
+ *
+ * Private anonymous memory gets memory-file pages on first touch (fault or
+ * copy), a whole populate unit at a time, recorded as pmas. Shared anonymous
+ * memory is an mm_object allocated at mmap time. The platform's view (the
+ * stub's page tables) is filled lazily by faults and emptied eagerly by
+ * munmap/mprotect/madvise, so it never grants more than the VMAs say.
+ *
+ * Lock order: the kernel lock covers every mm. */
+#include "sentry/mm/mm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/linux/errno.h"
+#include "abi/linux/mman.h"
+#include "abi/linux/signal.h"
+#include "lib/panic.h"
+#include "platform/platform.h"
+#include "sentry/mm/memfile.h"
+
+/* Faults and copies populate this much around the touched page (aligned),
+ * so a loop over a large buffer leaves the host kernel once per unit. */
+#define MM_POPULATE_UNIT (2ULL << 20)
+
+static void mm_obj_put(struct mm_object *obj)
+{
+    SENTRY_ASSERT(obj->refs > 0);
+    if (--obj->refs == 0) {
+        memfile_free(obj->mf_off, obj->size);
+        free(obj);
+    }
+}
+
+static void mm_release_pages(uint64_t mf_off, uint64_t len)
+{
+    memfile_free(mf_off, len);
+}
+
+struct mm *mm_new(void)
+{
+    struct mm *mm = calloc(1, sizeof(*mm));
+    if (!mm)
+        return NULL;
+    mm->as = platform->as_new();
+    if (!mm->as) {
+        free(mm);
+        return NULL;
+    }
+    mm->refs = 1;
+    mm->mmap_base = PF_TASK_SIZE;
+    return mm;
+}
+
+void mm_get(struct mm *mm)
+{
+    mm->refs++;
+}
+
+void mm_put(struct mm *mm)
+{
+    SENTRY_ASSERT(mm->refs > 0);
+    if (--mm->refs > 0)
+        return;
+    platform->as_release(mm->as);
+    vma_set_free(&mm->vmas, mm_obj_put);
+    pma_set_free(&mm->pmas, mm_release_pages);
+    free(mm);
+}
+
+/* Removes every mapping in [start, end): VMAs, private pages, and the
+ * platform's view. */
+static int mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+    if (vma_range_free(&mm->vmas, start, end))
+        return 0;
+    int err = vma_remove_range(&mm->vmas, start, end, mm_obj_put);
+    if (err)
+        return err;
+    err = pma_remove_range(&mm->pmas, start, end, mm_release_pages);
+    if (err)
+        return err;
+    return platform->as_unmap(mm->as, start, end - start);
+}
+
+/* Gives private pages to every hole of [start, end) (inside one VMA). */
+static int mm_populate_private(struct mm *mm, uint64_t start, uint64_t end)
+{
+    uint64_t addr = start;
+    size_t i = pma_lower_bound(&mm->pmas, addr);
+    while (addr < end) {
+        struct pma *p = i < mm->pmas.count ? &mm->pmas.v[i] : NULL;
+        if (p && p->start <= addr) {
+            addr = p->end;
+            i++;
+            continue;
+        }
+        uint64_t hole_end = p && p->start < end ? p->start : end;
+        uint64_t len = hole_end - addr;
+        uint64_t align = (addr % MM_POPULATE_UNIT == 0 && len == MM_POPULATE_UNIT)
+                             ? MM_POPULATE_UNIT
+                             : LINUX_PAGE_SIZE;
+        uint64_t off = memfile_alloc(len, align);
+        if (off == (uint64_t)-1)
+            return -LINUX_ENOMEM;
+        struct pma np = {.start = addr, .end = hole_end, .mf_off = off, .private_owned = true};
+        int err = pma_insert(&mm->pmas, &np);
+        if (err) {
+            memfile_free(off, len);
+            return err;
+        }
+        addr = hole_end;
+        i = pma_lower_bound(&mm->pmas, addr);
+    }
+    return 0;
+}
+
+/* The populate unit around addr, clipped to the VMA. */
+static void mm_unit_around(const struct vma *v, uint64_t addr, uint64_t *out_start,
+                           uint64_t *out_end)
+{
+    uint64_t s = addr & ~(MM_POPULATE_UNIT - 1);
+    uint64_t e = s + MM_POPULATE_UNIT;
+    *out_start = s < v->start ? v->start : s;
+    *out_end = e > v->end ? v->end : e;
+}
+
+static int mm_map_into_platform(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
+{
+    if (v->obj)
+        return platform->as_map(mm->as, start, end - start, v->prot,
+                                v->obj->mf_off + v->obj_off + (start - v->start));
+    size_t i = pma_lower_bound(&mm->pmas, start);
+    for (; i < mm->pmas.count && mm->pmas.v[i].start < end; i++) {
+        const struct pma *p = &mm->pmas.v[i];
+        uint64_t s = p->start > start ? p->start : start;
+        uint64_t e = p->end < end ? p->end : end;
+        int err = platform->as_map(mm->as, s, e - s, v->prot, p->mf_off + (s - p->start));
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+int mm_fault(struct mm *mm, uint64_t addr, bool mapped, int *out_code)
+{
+    struct vma *v = vma_find(&mm->vmas, addr);
+    if (!v) {
+        *out_code = LINUX_SEGV_MAPERR;
+        return -LINUX_EFAULT;
+    }
+    /* The platform maps pages with exactly the VMA's protection, so a fault
+     * on a present page is an access the VMA forbids. */
+    if (mapped || v->prot == LINUX_PROT_NONE) {
+        *out_code = LINUX_SEGV_ACCERR;
+        return -LINUX_EFAULT;
+    }
+    uint64_t start, end;
+    mm_unit_around(v, addr, &start, &end);
+    if (!v->obj) {
+        int err = mm_populate_private(mm, start, end);
+        if (err)
+            return err; /* out of memory: the caller kills the task */
+    }
+    int err = mm_map_into_platform(mm, v, start, end);
+    if (err)
+        panic("mm: cannot map [%#lx, %#lx) into the address space: %d", (unsigned long)start,
+              (unsigned long)end, err);
+    return 0;
+}
+
+/* Linux's checks common to mmap's address choice. Returns the address for
+ * a mapping of len bytes or -errno. */
+static long mm_choose_addr(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+    if (len > PF_TASK_SIZE - MM_MIN_ADDR)
+        return -LINUX_ENOMEM;
+    if (flags & (LINUX_MAP_FIXED | LINUX_MAP_FIXED_NOREPLACE)) {
+        if (addr & ~LINUX_PAGE_MASK)
+            return -LINUX_EINVAL;
+        if (addr > PF_TASK_SIZE - len)
+            return -LINUX_ENOMEM;
+        if (addr < MM_MIN_ADDR)
+            return -LINUX_EPERM;
+        if ((flags & LINUX_MAP_FIXED_NOREPLACE) && !(flags & LINUX_MAP_FIXED) &&
+            !vma_range_free(&mm->vmas, addr, addr + len))
+            return -LINUX_EEXIST;
+        return (long)addr;
+    }
+    if (addr) {
+        addr = page_round_up(addr);
+        if (addr >= MM_MIN_ADDR && addr <= PF_TASK_SIZE - len &&
+            vma_range_free(&mm->vmas, addr, addr + len))
+            return (long)addr;
+    }
+    uint64_t a = vma_find_gap_down(&mm->vmas, len, MM_MIN_ADDR, mm->mmap_base);
+    if (!a)
+        a = vma_find_gap_down(&mm->vmas, len, MM_MIN_ADDR, PF_TASK_SIZE);
+    return a ? (long)a : -LINUX_ENOMEM;
+}
+
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags)
+{
+    if (len == 0)
+        return -LINUX_EINVAL;
+    if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC))
+        return -LINUX_EINVAL;
+    int type = flags & LINUX_MAP_TYPE;
+    if (type != LINUX_MAP_SHARED && type != LINUX_MAP_PRIVATE &&
+        type != LINUX_MAP_SHARED_VALIDATE)
+        return -LINUX_EINVAL;
+    if (!(flags & LINUX_MAP_ANONYMOUS))
+        return -LINUX_ENODEV;
+    /* Anonymous memory knows only private and shared. */
+    if (type == LINUX_MAP_SHARED_VALIDATE)
+        return -LINUX_EINVAL;
+    if (flags & LINUX_MAP_HUGETLB)
+        return -LINUX_ENOMEM; /* no huge page pool, like a host without one */
+    len = page_round_up(len);
+    if (len == 0)
+        return -LINUX_ENOMEM;
+    long a = mm_choose_addr(mm, addr, len, flags);
+    if (a < 0)
+        return a;
+    addr = (uint64_t)a;
+
+    struct vma v = {
+        .start = addr,
+        .end = addr + len,
+        .prot = prot,
+        .max_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC,
+        .flags = type == LINUX_MAP_PRIVATE ? 0 : VMA_SHARED,
+    };
+    if (flags & LINUX_MAP_GROWSDOWN)
+        v.flags |= VMA_GROWSDOWN;
+    if (v.flags & VMA_SHARED) {
+        v.obj = calloc(1, sizeof(*v.obj));
+        if (!v.obj)
+            return -LINUX_ENOMEM;
+        v.obj->refs = 1;
+        v.obj->size = len;
+        v.obj->mf_off = memfile_alloc(len, LINUX_PAGE_SIZE);
+        if (v.obj->mf_off == (uint64_t)-1) {
+            free(v.obj);
+            return -LINUX_ENOMEM;
+        }
+    }
+    int err = mm_unmap_range(mm, addr, addr + len);
+    if (!err)
+        err = vma_insert(&mm->vmas, &v);
+    if (err) {
+        if (v.obj)
+            mm_obj_put(v.obj);
+        return err;
+    }
+    return (long)addr;
+}
+
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+    if ((addr & ~LINUX_PAGE_MASK) || len == 0)
+        return -LINUX_EINVAL;
+    len = page_round_up(len);
+    if (len == 0 || addr > PF_TASK_SIZE || len > PF_TASK_SIZE - addr)
+        return -LINUX_EINVAL;
+    return mm_unmap_range(mm, addr, addr + len);
+}
+
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+    if (addr & ~LINUX_PAGE_MASK)
+        return -LINUX_EINVAL;
+    if (prot & ~(LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC | LINUX_PROT_GROWSDOWN |
+                 LINUX_PROT_GROWSUP))
+        return -LINUX_EINVAL;
+    if ((prot & LINUX_PROT_GROWSDOWN) && (prot & LINUX_PROT_GROWSUP))
+        return -LINUX_EINVAL;
+    prot &= LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC;
+    uint64_t end = page_round_up(addr + len);
+    if (end < addr)
+        return -LINUX_ENOMEM;
+    if (end == addr)
+        return 0;
+    if (end > PF_TASK_SIZE)
+        return -LINUX_ENOMEM;
+    int err = vma_protect(&mm->vmas, addr, end, prot);
+    if (err)
+        return err;
+    /* Drop the platform's view; faults bring pages back with the new
+     * protection. */
+    return platform->as_unmap(mm->as, addr, end - addr);
+}
+
+/* Moves the pages of [old, old+len) to new (pmas keep their memory-file
+ * ranges, only their addresses change). */
+static int mm_move_pages(struct mm *mm, uint64_t old, uint64_t len, uint64_t new)
+{
+    size_t first = pma_lower_bound(&mm->pmas, old), n = 0;
+    while (first + n < mm->pmas.count && mm->pmas.v[first + n].start < old + len)
+        n++;
+    if (n == 0)
+        return 0;
+    struct pma *moved = malloc(n * sizeof(*moved));
+    if (!moved)
+        return -LINUX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct pma p = mm->pmas.v[first + i];
+        if (p.start < old) {
+            p.mf_off += old - p.start;
+            p.start = old;
+        }
+        if (p.end > old + len)
+            p.end = old + len;
+        p.start = p.start - old + new;
+        p.end = p.end - old + new;
+        moved[i] = p;
+    }
+    /* The pieces now belong to the new range: remove without freeing. */
+    int err = pma_remove_range(&mm->pmas, old, old + len, NULL);
+    for (size_t i = 0; !err && i < n; i++)
+        err = pma_insert(&mm->pmas, &moved[i]);
+    free(moved);
+    return err;
+}
+
+long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+               uint64_t new_addr)
+{
+    if (flags & ~(LINUX_MREMAP_MAYMOVE | LINUX_MREMAP_FIXED | LINUX_MREMAP_DONTUNMAP))
+        return -LINUX_EINVAL;
+    if ((flags & (LINUX_MREMAP_FIXED | LINUX_MREMAP_DONTUNMAP)) && !(flags & LINUX_MREMAP_MAYMOVE))
+        return -LINUX_EINVAL;
+    if (old_addr & ~LINUX_PAGE_MASK)
+        return -LINUX_EINVAL;
+    old_len = page_round_up(old_len);
+    new_len = page_round_up(new_len);
+    if (new_len == 0)
+        return -LINUX_EINVAL;
+    if (old_len > PF_TASK_SIZE || old_addr > PF_TASK_SIZE - old_len)
+        return -LINUX_EFAULT;
+
+    struct vma *v = vma_find(&mm->vmas, old_addr);
+    if (!v)
+        return -LINUX_EFAULT;
+    if (old_len == 0) {
+        /* Duplicating a mapping works only for shared ones. */
+        if (!(v->flags & VMA_SHARED))
+            return -LINUX_EINVAL;
+    } else if (old_addr + old_len > v->end) {
+        return -LINUX_EFAULT;
+    }
+    if ((flags & LINUX_MREMAP_DONTUNMAP) && ((v->flags & VMA_SHARED) || old_len != new_len))
+        return -LINUX_EINVAL;
+    struct vma moved = *v;
+
+    if (flags & LINUX_MREMAP_FIXED) {
+        if (new_addr & ~LINUX_PAGE_MASK)
+            return -LINUX_EINVAL;
+        if (new_len > PF_TASK_SIZE || new_addr > PF_TASK_SIZE - new_len ||
+            new_addr < MM_MIN_ADDR)
+            return -LINUX_EINVAL;
+        if (new_addr < old_addr + old_len && old_addr < new_addr + new_len)
+            return -LINUX_EINVAL;
+        int err = mm_unmap_range(mm, new_addr, new_addr + new_len);
+        if (err)
+            return err;
+        v = vma_find(&mm->vmas, old_addr);
+    } else {
+        if (old_len != 0 && new_len <= old_len) {
+            int err = mm_unmap_range(mm, old_addr + new_len, old_addr + old_len);
+            return err ? err : (long)old_addr;
+        }
+        /* Grow in place when the VMA ends where the range does and the
+         * space after it is free. */
+        if (old_len != 0 && old_addr + old_len == v->end && new_len - old_len <= PF_TASK_SIZE - v->end &&
+            vma_range_free(&mm->vmas, v->end, old_addr + new_len)) {
+            struct vma ext = *v;
+            ext.start = v->end;
+            ext.end = old_addr + new_len;
+            if (ext.obj) {
+                /* A shared object does not grow; only private memory can. */
+                if (ext.obj_off + (ext.end - v->start) > ext.obj->size)
+                    goto move;
+                ext.obj_off += v->end - v->start;
+                ext.obj->refs++;
+            }
+            int err = vma_insert(&mm->vmas, &ext);
+            if (err && ext.obj)
+                mm_obj_put(ext.obj);
+            return err ? err : (long)old_addr;
+        }
+    move:
+        if (!(flags & LINUX_MREMAP_MAYMOVE))
+            return -LINUX_ENOMEM;
+        long a = vma_find_gap_down(&mm->vmas, new_len, MM_MIN_ADDR, mm->mmap_base);
+        if (!a)
+            a = vma_find_gap_down(&mm->vmas, new_len, MM_MIN_ADDR, PF_TASK_SIZE);
+        if (!a)
+            return -LINUX_ENOMEM;
+        new_addr = (uint64_t)a;
+    }
+
+    /* Build the new VMA from the old one's attributes. */
+    moved.obj_off += old_addr - moved.start;
+    moved.start = new_addr;
+    moved.end = new_addr + new_len;
+    if (moved.obj) {
+        if (moved.obj_off + new_len > moved.obj->size)
+            moved.end = new_addr + (moved.obj->size - moved.obj_off); /* SIGBUS past it on Linux */
+        moved.obj->refs++;
+    }
+    uint64_t copy_len = old_len < new_len ? old_len : new_len;
+    int err = vma_insert(&mm->vmas, &moved);
+    if (err) {
+        if (moved.obj)
+            mm_obj_put(moved.obj);
+        return err;
+    }
+    if (old_len == 0)
+        return (long)new_addr;
+    if (!moved.obj) {
+        err = mm_move_pages(mm, old_addr, copy_len, new_addr);
+        if (err)
+            return err;
+    }
+    if (flags & LINUX_MREMAP_DONTUNMAP) {
+        err = platform->as_unmap(mm->as, old_addr, old_len);
+    } else {
+        err = mm_unmap_range(mm, old_addr, old_addr + old_len);
+    }
+    return err ? err : (long)new_addr;
+}
+
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
+{
+    if (addr & ~LINUX_PAGE_MASK)
+        return -LINUX_EINVAL;
+    uint64_t end = page_round_up(addr + len);
+    if (end < addr)
+        return -LINUX_EINVAL;
+    switch (advice) {
+    case LINUX_MADV_NORMAL: case LINUX_MADV_RANDOM: case LINUX_MADV_SEQUENTIAL:
+    case LINUX_MADV_WILLNEED: case LINUX_MADV_DONTNEED: case LINUX_MADV_FREE:
+    case LINUX_MADV_REMOVE: case LINUX_MADV_DONTFORK: case LINUX_MADV_DOFORK:
+    case LINUX_MADV_MERGEABLE: case LINUX_MADV_UNMERGEABLE: case LINUX_MADV_HUGEPAGE:
+    case LINUX_MADV_NOHUGEPAGE: case LINUX_MADV_DONTDUMP: case LINUX_MADV_DODUMP:
+    case LINUX_MADV_WIPEONFORK: case LINUX_MADV_KEEPONFORK: case LINUX_MADV_COLD:
+    case LINUX_MADV_PAGEOUT: case LINUX_MADV_POPULATE_READ: case LINUX_MADV_POPULATE_WRITE:
+    case LINUX_MADV_DONTNEED_LOCKED:
+        break;
+    case LINUX_MADV_HWPOISON:
+        return -LINUX_EPERM;
+    default:
+        return -LINUX_EINVAL;
+    }
+    if (end == addr)
+        return 0;
+    /* Linux applies the advice to the mapped parts and reports ENOMEM if
+     * there were holes. */
+    bool hole = false;
+    uint64_t cur = addr;
+    size_t i = vma_lower_bound(&mm->vmas, addr);
+    for (; cur < end; i++) {
+        struct vma *v = i < mm->vmas.count ? &mm->vmas.v[i] : NULL;
+        if (!v || v->start >= end) {
+            hole = true;
+            break;
+        }
+        if (v->start > cur)
+            hole = true;
+        uint64_t s = v->start > cur ? v->start : cur;
+        uint64_t e = v->end < end ? v->end : end;
+        switch (advice) {
+        case LINUX_MADV_DONTNEED:
+        case LINUX_MADV_DONTNEED_LOCKED:
+        case LINUX_MADV_FREE:
+            if (!v->obj) {
+                int err = pma_remove_range(&mm->pmas, s, e, mm_release_pages);
+                if (err)
+                    return err;
+            }
+            platform->as_unmap(mm->as, s, e - s);
+            break;
+        case LINUX_MADV_REMOVE:
+            if (!v->obj || !(v->prot & LINUX_PROT_WRITE))
+                return -LINUX_EINVAL;
+            memset(memfile_ptr(v->obj->mf_off + v->obj_off + (s - v->start)), 0, e - s);
+            break;
+        case LINUX_MADV_WIPEONFORK:
+        case LINUX_MADV_KEEPONFORK:
+            if (v->obj)
+                return -LINUX_EINVAL;
+            break;
+        default:
+            break;
+        }
+        cur = e;
+    }
+    return hole ? -LINUX_ENOMEM : 0;
+}
+
+long mm_brk(struct mm *mm, uint64_t new_brk)
+{
+    if (new_brk < mm->brk_start)
+        return (long)mm->brk;
+    uint64_t old_end = page_round_up(mm->brk);
+    uint64_t new_end = page_round_up(new_brk);
+    if (new_brk > PF_TASK_SIZE || new_end < new_brk)
+        return (long)mm->brk;
+    if (new_end < old_end) {
+        if (mm_unmap_range(mm, new_end, old_end) != 0)
+            return (long)mm->brk;
+    } else if (new_end > old_end) {
+        /* Keep a guard page between the heap and the next mapping. */
+        uint64_t guard_end = new_end + LINUX_PAGE_SIZE > PF_TASK_SIZE ? PF_TASK_SIZE : new_end + LINUX_PAGE_SIZE;
+        if (!vma_range_free(&mm->vmas, old_end, guard_end))
+            return (long)mm->brk;
+        struct vma v = {
+            .start = old_end,
+            .end = new_end,
+            .prot = LINUX_PROT_READ | LINUX_PROT_WRITE,
+            .max_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC,
+            .flags = VMA_HEAP,
+            .name = "[heap]",
+        };
+        if (vma_insert(&mm->vmas, &v) != 0)
+            return (long)mm->brk;
+    }
+    mm->brk = new_brk;
+    return (long)new_brk;
+}
+
+long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *out_vec)
+{
+    uint64_t end = addr + len;
+    for (uint64_t a = addr; a < end;) {
+        struct vma *v = vma_find(&mm->vmas, a);
+        if (!v)
+            return -LINUX_ENOMEM;
+        uint64_t e = v->end < end ? v->end : end;
+        for (; a < e; a += LINUX_PAGE_SIZE)
+            out_vec[(a - addr) / LINUX_PAGE_SIZE] = v->obj || pma_find(&mm->pmas, a) ? 1 : 0;
+    }
+    return 0;
+}
+
+/* Used by copy.c: the sentry address of application byte addr and how many
+ * bytes from there are contiguous, faulting private pages in. Returns NULL
+ * if addr is not accessible for the access. */
+void *mm_translate(struct mm *mm, uint64_t addr, bool write, size_t *out_avail)
+{
+    struct vma *v = vma_find(&mm->vmas, addr);
+    if (!v || !(v->prot & (write ? LINUX_PROT_WRITE : (LINUX_PROT_READ | LINUX_PROT_WRITE |
+                                                         LINUX_PROT_EXEC))))
+        return NULL;
+    if (v->obj) {
+        *out_avail = v->end - addr;
+        return memfile_ptr(v->obj->mf_off + v->obj_off + (addr - v->start));
+    }
+    struct pma *p = pma_find(&mm->pmas, addr);
+    if (!p) {
+        uint64_t start, end;
+        mm_unit_around(v, addr, &start, &end);
+        if (mm_populate_private(mm, start, end) != 0)
+            return NULL;
+        p = pma_find(&mm->pmas, addr);
+        SENTRY_ASSERT(p);
+    }
+    uint64_t e = p->end < v->end ? p->end : v->end;
+    *out_avail = e - addr;
+    return memfile_ptr(p->mf_off + (addr - p->start));
+}

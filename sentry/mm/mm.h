@@ -1,0 +1,91 @@
+/* Address spaces: the sentry's own VMA set, the memory-file ranges backing
+ * them (pmas), page faults, and copy_in/copy_out, the only way sentry code
+ * touches application memory. See DESIGN.md section 5.
+ *
+ * Lock order: kernel lock, then nothing: an mm is changed only with the
+ * kernel lock held. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "abi/linux/types.h"
+#include "abi/linux/uio.h"
+#include "sentry/mm/vma.h"
+
+struct pf_as;
+
+/* Linux's vm.mmap_min_addr default: nothing is mapped below it. */
+#define MM_MIN_ADDR 0x10000ULL
+
+struct mm {
+    int refs;
+    struct pf_as *as;     /* the platform's address space */
+    struct vma_set vmas;  /* what the application asked for */
+    struct pma_set pmas;  /* which parts have memory-file pages */
+    uint64_t mmap_base;   /* top of the top-down mmap area */
+    uint64_t brk_start, brk;
+    uint64_t stack_start, stack_end;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t auxv[64];    /* saved auxv pairs, for /proc/PID/auxv */
+    size_t auxv_count;
+};
+
+/* A new, empty address space with its platform half. NULL on failure. The
+ * caller owns the returned reference. */
+struct mm *mm_new(void);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* mmap(2) core. flags are Linux MAP_* values; anonymous memory only until
+ * the VFS exists. Returns the address or -errno. */
+long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags);
+long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+               uint64_t new_addr);
+long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+long mm_brk(struct mm *mm, uint64_t new_brk);
+/* Fills out_vec[(addr-start)/PAGE] for [addr, addr+len). */
+long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *out_vec);
+
+/* Handles a fault the platform reported at addr. Returns 0 when the
+ * application can go on, or -LINUX_EFAULT with *out_code set to the
+ * si_code (SEGV_MAPERR / SEGV_ACCERR) of the SIGSEGV to deliver. */
+int mm_fault(struct mm *mm, uint64_t addr, bool mapped, int *out_code);
+
+/* Copy between the sentry and application memory. They return the number of
+ * bytes copied when it is all of them, else -LINUX_EFAULT. */
+long copy_in(struct mm *mm, void *dst, uaddr_t src, size_t size);
+long copy_out(struct mm *mm, uaddr_t dst, const void *src, size_t size);
+/* Like copy_in, but returns the number of bytes copied before the first bad
+ * page (0 if the first byte is bad): the partial-I/O rule. */
+size_t copy_in_partial(struct mm *mm, void *dst, uaddr_t src, size_t size);
+size_t copy_out_partial(struct mm *mm, uaddr_t dst, const void *src, size_t size);
+/* Copies a NUL-terminated string of at most size-1 bytes. Returns its
+ * length, -LINUX_EFAULT, or -LINUX_ENAMETOOLONG if no NUL within size. */
+long copy_string_in(struct mm *mm, char *dst, uaddr_t src, size_t size);
+/* Reads an application iovec array of count entries (0..UIO_MAXIOV, else
+ * -EINVAL) into out_iov, clipping the lengths so the total stays within
+ * MAX_RW_COUNT as Linux does; a length that is negative as ssize_t gives
+ * -EINVAL. Returns the total length or -errno. */
+long copy_iovecs_in(struct mm *mm, uaddr_t uiov, int count, struct linux_iovec *out_iov);
+
+/* Translates application ranges into sentry-memory blocks (host iovecs
+ * pointing into the memory file's mapping) for direct I/O, faulting pages
+ * in; write says the application memory will be written (a read(2)).
+ * Stops at the first inaccessible byte or when max_blocks are used.
+ * Returns the number of bytes translated (0 when the first byte is bad) and
+ * the block count in *out_count. Valid until the kernel lock is dropped and
+ * the mm changes. */
+size_t mm_user_blocks(struct mm *mm, const struct linux_iovec *uiov, int iovcnt, bool write,
+                      struct iovec *out_blocks, int max_blocks, int *out_count);
+#define MM_MAX_BLOCKS 64
+
+/* The sentry address of application byte addr for a read or a write, and in
+ * *out_avail how many bytes from there are contiguous; faults private pages
+ * in. NULL if the VMAs forbid the access. The copy_* helpers are built on
+ * it; other callers should use them. */
+void *mm_translate(struct mm *mm, uint64_t addr, bool write, size_t *out_avail);

@@ -1,0 +1,278 @@
+/* File I/O syscalls: read/write and friends, close, ioctl, fstat.
+ *
+ * Data moves directly between the file and application memory: the
+ * application's buffers are translated to sentry-memory blocks
+ * (mm_user_blocks) and handed to the file's ops. The partial-I/O rule lives
+ * in file_rw: a transfer stops at the first bad byte and returns what moved,
+ * or -EFAULT if nothing could. */
+#include <string.h>
+
+#include "abi/linux/fcntl.h"
+#include "abi/linux/resource.h"
+#include "abi/linux/stat.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/syscall.h"
+#include "sentry/vfs/file.h"
+
+enum rw_kind { RW_READ, RW_WRITE, RW_PREAD, RW_PWRITE };
+
+/* Shortens blocks to size bytes; returns the new block count. */
+static int iov_truncate(struct iovec *blocks, int nblocks, size_t size)
+{
+    int i = 0;
+    for (; i < nblocks && size > 0; i++) {
+        if (blocks[i].iov_len >= size) {
+            blocks[i].iov_len = size;
+            return i + 1;
+        }
+        size -= blocks[i].iov_len;
+    }
+    return i;
+}
+
+static long file_rw(struct task *t, int fd, const struct linux_iovec *uiov, int iovcnt,
+                    enum rw_kind kind, int64_t pos)
+{
+    bool reading = kind == RW_READ || kind == RW_PREAD;
+    struct file *f = fdtable_get(t->fds, fd);
+    if (!f)
+        return -LINUX_EBADF;
+    long ret = -LINUX_EINVAL;
+    int mode = f->flags & LINUX_O_ACCMODE;
+    if ((reading && mode == LINUX_O_WRONLY) || (!reading && mode == LINUX_O_RDONLY)) {
+        ret = -LINUX_EBADF;
+        goto out_put_file;
+    }
+    if ((kind == RW_PREAD || kind == RW_PWRITE) && pos < 0) {
+        ret = -LINUX_EINVAL;
+        goto out_put_file;
+    }
+    uint64_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += uiov[i].iov_len;
+
+    struct iovec blocks[MM_MAX_BLOCKS];
+    int nblocks = 0;
+    size_t got = total ? mm_user_blocks(t->mm, uiov, iovcnt, reading, blocks, MM_MAX_BLOCKS,
+                                        &nblocks)
+                       : 0;
+    /* The partial-I/O rule: a transfer stops at the first bad byte. A file
+     * that commits writes in chunks drops the chunk the fault fell in. */
+    bool faulted = got < total && nblocks < MM_MAX_BLOCKS;
+    if (faulted && !reading && f->io_chunk > 1)
+        nblocks = iov_truncate(blocks, nblocks, got - got % f->io_chunk);
+    if (total > 0 && nblocks == 0) {
+        ret = -LINUX_EFAULT;
+        goto out_put_file;
+    }
+    switch (kind) {
+    case RW_READ:
+        ret = file_read(f, blocks, nblocks);
+        break;
+    case RW_WRITE:
+        ret = file_write(f, blocks, nblocks);
+        break;
+    case RW_PREAD:
+        ret = file_pread(f, blocks, nblocks, pos);
+        break;
+    case RW_PWRITE:
+        ret = file_pwrite(f, blocks, nblocks, pos);
+        break;
+    }
+out_put_file:
+    file_put(f);
+    return ret;
+}
+
+static long file_rw_one(struct task *t, int fd, uaddr_t buf, size_t count, enum rw_kind kind,
+                        int64_t pos)
+{
+    if (count > (size_t)LINUX_MAX_RW_COUNT)
+        count = (size_t)LINUX_MAX_RW_COUNT;
+    struct linux_iovec iov = {.iov_base = buf, .iov_len = count};
+    return file_rw(t, fd, &iov, 1, kind, pos);
+}
+
+static long file_rw_vec(struct task *t, int fd, uaddr_t uiov, int iovcnt, enum rw_kind kind,
+                        int64_t pos)
+{
+    struct linux_iovec iov[LINUX_UIO_MAXIOV];
+    long total = copy_iovecs_in(t->mm, uiov, iovcnt, iov);
+    if (total < 0)
+        return total;
+    return file_rw(t, fd, iov, iovcnt, kind, pos);
+}
+
+SYSCALL(read)
+{
+    return file_rw_one(t, arg_int(a, 0), arg_uaddr(a, 1), arg_size(a, 2), RW_READ, 0);
+}
+
+SYSCALL(write)
+{
+    return file_rw_one(t, arg_int(a, 0), arg_uaddr(a, 1), arg_size(a, 2), RW_WRITE, 0);
+}
+
+SYSCALL(pread64)
+{
+    return file_rw_one(t, arg_int(a, 0), arg_uaddr(a, 1), arg_size(a, 2), RW_PREAD,
+                       arg_long(a, 3));
+}
+
+SYSCALL(pwrite64)
+{
+    return file_rw_one(t, arg_int(a, 0), arg_uaddr(a, 1), arg_size(a, 2), RW_PWRITE,
+                       arg_long(a, 3));
+}
+
+SYSCALL(readv)
+{
+    return file_rw_vec(t, arg_int(a, 0), arg_uaddr(a, 1), arg_int(a, 2), RW_READ, 0);
+}
+
+SYSCALL(writev)
+{
+    return file_rw_vec(t, arg_int(a, 0), arg_uaddr(a, 1), arg_int(a, 2), RW_WRITE, 0);
+}
+
+SYSCALL(close)
+{
+    return fdtable_close(t->fds, arg_int(a, 0));
+}
+
+SYSCALL(ioctl)
+{
+    struct file *f = fdtable_get(t->fds, arg_int(a, 0));
+    if (!f)
+        return -LINUX_EBADF;
+    long ret = file_ioctl(f, t, arg_uint(a, 1), arg_uaddr(a, 2));
+    file_put(f);
+    return ret;
+}
+
+static long stat_fd(struct task *t, int fd, uaddr_t statbuf)
+{
+    struct file *f = fdtable_get(t->fds, fd);
+    if (!f)
+        return -LINUX_EBADF;
+    struct linux_stat st;
+    memset(&st, 0, sizeof(st));
+    long ret = file_stat(f, &st);
+    file_put(f);
+    if (ret < 0)
+        return ret;
+    return copy_out(t->mm, statbuf, &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
+}
+
+SYSCALL(fstat)
+{
+    return stat_fd(t, arg_int(a, 0), arg_uaddr(a, 1));
+}
+
+/* Only the fd form (AT_EMPTY_PATH with "") until the VFS exists. */
+SYSCALL(newfstatat)
+{
+    int dirfd = arg_int(a, 0);
+    int flags = arg_int(a, 3);
+    if (flags & ~(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | LINUX_AT_NO_AUTOMOUNT))
+        return -LINUX_EINVAL;
+    char path[2];
+    long n = copy_string_in(t->mm, path, arg_uaddr(a, 1), sizeof(path));
+    if (n == -LINUX_EFAULT)
+        return n;
+    if (n == 0) {
+        if (!(flags & LINUX_AT_EMPTY_PATH))
+            return -LINUX_ENOENT;
+        return stat_fd(t, dirfd, arg_uaddr(a, 2));
+    }
+    return -LINUX_ENOENT; /* no filesystem yet */
+}
+
+static long dup_to(struct task *t, int oldfd, int newfd, int fd_flags)
+{
+    struct file *f = fdtable_get(t->fds, oldfd);
+    if (!f)
+        return -LINUX_EBADF;
+    long r = fdtable_install_at(t->fds, newfd, f, fd_flags,
+                                t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur);
+    file_put(f);
+    return r;
+}
+
+static long dup_lowest(struct task *t, int oldfd, int min, int fd_flags)
+{
+    struct file *f = fdtable_get(t->fds, oldfd);
+    if (!f)
+        return -LINUX_EBADF;
+    long r = fdtable_install(t->fds, f, min, fd_flags, t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur);
+    file_put(f);
+    return r;
+}
+
+SYSCALL(dup)
+{
+    return dup_lowest(t, arg_int(a, 0), 0, 0);
+}
+
+SYSCALL(dup2)
+{
+    int oldfd = arg_int(a, 0), newfd = arg_int(a, 1);
+    if (oldfd == newfd)
+        return fdtable_get_flags(t->fds, oldfd) < 0 ? -LINUX_EBADF : newfd;
+    return dup_to(t, oldfd, newfd, 0);
+}
+
+SYSCALL(dup3)
+{
+    int oldfd = arg_int(a, 0), newfd = arg_int(a, 1), flags = arg_int(a, 2);
+    if (flags & ~LINUX_O_CLOEXEC)
+        return -LINUX_EINVAL;
+    if (oldfd == newfd)
+        return -LINUX_EINVAL;
+    return dup_to(t, oldfd, newfd, flags ? LINUX_FD_CLOEXEC : 0);
+}
+
+/* Status flags F_SETFL may change. */
+#define FCNTL_SETFL_MASK (LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_FASYNC | LINUX_O_DIRECT | \
+                          LINUX_O_NOATIME)
+
+SYSCALL(fcntl)
+{
+    int fd = arg_int(a, 0), cmd = arg_int(a, 1);
+    long arg = arg_long(a, 2);
+    switch (cmd) {
+    case LINUX_F_DUPFD:
+    case LINUX_F_DUPFD_CLOEXEC:
+        if ((int)arg < 0)
+            return -LINUX_EINVAL;
+        if ((uint64_t)(int)arg >= t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur)
+            return fdtable_get_flags(t->fds, fd) < 0 ? -LINUX_EBADF : -LINUX_EINVAL;
+        return dup_lowest(t, fd, (int)arg, cmd == LINUX_F_DUPFD_CLOEXEC ? LINUX_FD_CLOEXEC : 0);
+    case LINUX_F_GETFD:
+        return fdtable_get_flags(t->fds, fd);
+    case LINUX_F_SETFD:
+        return fdtable_set_flags(t->fds, fd, (int)arg & LINUX_FD_CLOEXEC);
+    case LINUX_F_GETFL: {
+        struct file *f = fdtable_get(t->fds, fd);
+        if (!f)
+            return -LINUX_EBADF;
+        long flags = f->flags;
+        file_put(f);
+        return flags;
+    }
+    case LINUX_F_SETFL: {
+        struct file *f = fdtable_get(t->fds, fd);
+        if (!f)
+            return -LINUX_EBADF;
+        /* Recorded on the sandbox's file description only: the host's
+         * stdio is shared with whoever started moat. */
+        f->flags = (f->flags & ~FCNTL_SETFL_MASK) | ((int)arg & FCNTL_SETFL_MASK);
+        file_put(f);
+        return 0;
+    }
+    default:
+        return fdtable_get_flags(t->fds, fd) < 0 ? -LINUX_EBADF : -LINUX_EINVAL;
+    }
+}

@@ -1,0 +1,76 @@
+/* Memory syscalls: thin wrappers over sentry/mm. */
+#include <stdlib.h>
+
+#include "abi/linux/mman.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/syscall.h"
+#include "sentry/vfs/file.h"
+
+SYSCALL(brk)
+{
+    return mm_brk(t->mm, arg_u64(a, 0));
+}
+
+SYSCALL(mmap)
+{
+    uint64_t addr = arg_u64(a, 0), len = arg_u64(a, 1), off = arg_u64(a, 5);
+    int prot = arg_int(a, 2), flags = arg_int(a, 3), fd = arg_int(a, 4);
+    if (off & ~LINUX_PAGE_MASK)
+        return -LINUX_EINVAL;
+    if (!(flags & LINUX_MAP_ANONYMOUS)) {
+        struct file *f = fdtable_get(t->fds, fd);
+        if (!f)
+            return -LINUX_EBADF;
+        file_put(f);
+        return -LINUX_ENODEV; /* no file supports mmap yet */
+    }
+    return mm_mmap(t->mm, addr, len, prot, flags);
+}
+
+SYSCALL(munmap)
+{
+    return mm_munmap(t->mm, arg_u64(a, 0), arg_u64(a, 1));
+}
+
+SYSCALL(mprotect)
+{
+    return mm_mprotect(t->mm, arg_u64(a, 0), arg_u64(a, 1), arg_int(a, 2));
+}
+
+SYSCALL(mremap)
+{
+    return mm_mremap(t->mm, arg_u64(a, 0), arg_u64(a, 1), arg_u64(a, 2), arg_int(a, 3),
+                     arg_u64(a, 4));
+}
+
+SYSCALL(madvise)
+{
+    return mm_madvise(t->mm, arg_u64(a, 0), arg_u64(a, 1), arg_int(a, 2));
+}
+
+SYSCALL(mincore)
+{
+    uint64_t addr = arg_u64(a, 0), len = arg_u64(a, 1);
+    uaddr_t vec = arg_uaddr(a, 2);
+    if (addr & ~LINUX_PAGE_MASK)
+        return -LINUX_EINVAL;
+    uint64_t end = page_round_up(addr + len);
+    if (end < addr || end > PF_TASK_SIZE)
+        return -LINUX_ENOMEM;
+    /* In chunks, so a huge range needs no huge buffer. */
+    uint8_t buf[4096];
+    for (uint64_t cur = addr; cur < end;) {
+        uint64_t pages = (end - cur) / LINUX_PAGE_SIZE;
+        if (pages > sizeof(buf))
+            pages = sizeof(buf);
+        long r = mm_mincore(t->mm, cur, pages * LINUX_PAGE_SIZE, buf);
+        if (r < 0)
+            return r;
+        if (copy_out(t->mm, vec + (cur - addr) / LINUX_PAGE_SIZE, buf, pages) < 0)
+            return -LINUX_EFAULT;
+        cur += pages * LINUX_PAGE_SIZE;
+    }
+    return 0;
+}

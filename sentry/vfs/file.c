@@ -1,0 +1,77 @@
+/* Open file descriptions: reference counting and the Linux defaults for
+ * the ops a file type leaves empty. */
+#include "sentry/vfs/file.h"
+
+#include <stdlib.h>
+
+#include "abi/linux/errno.h"
+#include "lib/panic.h"
+
+struct file *file_new(const struct file_ops *ops, int flags, void *priv)
+{
+    struct file *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->refs = 1;
+    f->ops = ops;
+    f->flags = flags;
+    f->priv = priv;
+    return f;
+}
+
+void file_get(struct file *f)
+{
+    f->refs++;
+}
+
+void file_put(struct file *f)
+{
+    SENTRY_ASSERT(f->refs > 0);
+    if (--f->refs > 0)
+        return;
+    if (f->ops->release)
+        f->ops->release(f);
+    free(f);
+}
+
+long file_read(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    if (!f->ops->read)
+        return -LINUX_EINVAL;
+    return f->ops->read(f, iov, iovcnt, NULL);
+}
+
+long file_write(struct file *f, const struct iovec *iov, int iovcnt)
+{
+    if (!f->ops->write)
+        return -LINUX_EINVAL;
+    return f->ops->write(f, iov, iovcnt, NULL);
+}
+
+long file_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos)
+{
+    if (!f->ops->pread)
+        return -LINUX_ESPIPE;
+    return f->ops->pread(f, iov, iovcnt, pos);
+}
+
+long file_pwrite(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos)
+{
+    if (!f->ops->pwrite)
+        return -LINUX_ESPIPE;
+    return f->ops->pwrite(f, iov, iovcnt, pos);
+}
+
+long file_ioctl(struct file *f, struct task *t, unsigned cmd, uaddr_t arg)
+{
+    if (!f->ops->ioctl)
+        return -LINUX_ENOTTY;
+    return f->ops->ioctl(f, t, cmd, arg);
+}
+
+long file_stat(struct file *f, struct linux_stat *out_st)
+{
+    if (!f->ops->stat)
+        return -LINUX_EINVAL;
+    return f->ops->stat(f, out_st);
+}

@@ -1,0 +1,87 @@
+/* Open file descriptions and fd tables.
+ *
+ * A struct file is an open file description: shared by dup'ed fds and
+ * (later) across fork, reference counted, dispatching through file_ops. I/O
+ * ops take iovecs that point into sentry memory (the memory file's mapping,
+ * see mm_user_blocks), so data moves without an intermediate copy.
+ *
+ * Lock order: kernel lock only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "abi/linux/stat.h"
+#include "abi/linux/types.h"
+
+struct file;
+struct task;
+
+struct file_ops {
+    /* pos is NULL for stream reads, else the offset to read at, advanced. An
+     * empty slot means the Linux default, decided in file.c: -EINVAL for
+     * read/write, -ESPIPE for positional I/O and seek, -ENOTTY for ioctl. */
+    long (*read)(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos);
+    long (*write)(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos);
+    long (*pread)(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
+    long (*pwrite)(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
+    long (*seek)(struct file *f, int64_t off, int whence);
+    long (*ioctl)(struct file *f, struct task *t, unsigned cmd, uaddr_t arg);
+    long (*stat)(struct file *f, struct linux_stat *out_st);
+    void (*release)(struct file *f);
+};
+
+struct file {
+    int refs;
+    const struct file_ops *ops;
+    int flags;      /* O_* status flags (O_APPEND, O_NONBLOCK, access mode) */
+    int64_t pos;
+    /* Writes are committed in chunks of this many bytes (pipes and sockets:
+     * a page), and a fault inside a chunk discards it; 0 means bytewise. */
+    uint32_t io_chunk;
+    void *priv;     /* the implementation's state */
+};
+
+/* A new file with one reference owned by the caller. */
+struct file *file_new(const struct file_ops *ops, int flags, void *priv);
+void file_get(struct file *f);
+void file_put(struct file *f);
+
+long file_read(struct file *f, const struct iovec *iov, int iovcnt);
+long file_write(struct file *f, const struct iovec *iov, int iovcnt);
+long file_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
+long file_pwrite(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
+long file_ioctl(struct file *f, struct task *t, unsigned cmd, uaddr_t arg);
+long file_stat(struct file *f, struct linux_stat *out_st);
+
+
+struct fd_entry {
+    struct file *file;
+    int fd_flags;
+};
+
+struct fdtable {
+    int refs;
+    struct fd_entry *v;
+    int count; /* slots allocated */
+};
+
+struct fdtable *fdtable_new(void);
+void fdtable_put(struct fdtable *t);
+/* Installs f at the lowest free fd >= min, taking a new reference. Returns the
+ * fd or -EMFILE. */
+int fdtable_install(struct fdtable *t, struct file *f, int min, int fd_flags, uint64_t nofile_limit);
+/* Installs f at exactly fd (closing what was there). Returns fd or -errno. */
+int fdtable_install_at(struct fdtable *t, int fd, struct file *f, int fd_flags, uint64_t nofile_limit);
+/* The file at fd with a new reference the caller must put, or NULL. */
+struct file *fdtable_get(struct fdtable *t, int fd);
+/* Closes fd. Returns 0 or -EBADF. */
+int fdtable_close(struct fdtable *t, int fd);
+/* The fd flags (FD_CLOEXEC) of fd, or -EBADF. */
+int fdtable_get_flags(struct fdtable *t, int fd);
+int fdtable_set_flags(struct fdtable *t, int fd, int fd_flags);
+
+/* A file for a host fd the sentry holds (stdio of `moat do`). Takes
+ * ownership of host_fd. */
+struct file *hostfd_file_new(int host_fd, int flags);
