@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/integration/cli.sh - the moat command line: bad usage gets a clear
+# message and the right exit status (never a crash), --strace and
+# --debug-log work, and a killed program is reported like a shell does.
+#
+# usage: cli.sh MOAT PROGRAMS_DIR CASE
+#   PROGRAMS_DIR  build directory of tests/programs (null_deref, enosys)
+set -uo pipefail
+
+moat=$1 progs=$2 case=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect STATUS PATTERN CMD...: CMD exits with STATUS and its stderr
+# matches the extended regex PATTERN.
+expect() {
+    local want=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local got=$?
+    local ok=1
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: exit status $got, want $want: $*"
+        ok=0
+    fi
+    if [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$tmp/err"; then
+        echo "FAIL: stderr does not match /$pattern/: $*"
+        ok=0
+    fi
+    if [ $ok = 0 ]; then
+        echo "--- stdout"; cat "$tmp/out"; echo "--- stderr"; cat "$tmp/err"
+        exit 1
+    fi
+}
+
+static_prog=$progs/enosys
+
+case $case in
+no-args) expect 2 'usage: moat' "$moat" ;;
+help) expect 0 '' "$moat" --help ;;
+unknown-command) expect 2 "unknown command .frob." "$moat" frob ;;
+missing-program) expect 2 'missing PROGRAM' "$moat" do ;;
+bad-flag) expect 2 'usage: moat do' "$moat" do --frobnicate -- "$static_prog" ;;
+unknown-platform) expect 2 'unknown platform .warp.' "$moat" do --platform warp -- "$static_prog" ;;
+bad-debug-log) expect 2 'cannot open the debug log' "$moat" do --debug-log "$tmp/no/such/dir" -- "$static_prog" ;;
+not-found) expect 127 'No such file or directory' "$moat" do -- "$tmp/nonexistent" ;;
+not-found-in-path) expect 127 'No such file or directory' env PATH="$tmp" "$moat" do -- moat-no-such-program ;;
+directory) expect 126 'Is a directory' "$moat" do -- "$tmp" ;;
+not-executable)
+    cp "$static_prog" "$tmp/prog" && chmod 644 "$tmp/prog"
+    expect 126 'Permission denied' "$moat" do -- "$tmp/prog" ;;
+not-elf)
+    printf 'echo hello\n' >"$tmp/script" && chmod 755 "$tmp/script"
+    expect 126 'not an ELF file' "$moat" do -- "$tmp/script" ;;
+empty-file)
+    : >"$tmp/empty" && chmod 755 "$tmp/empty"
+    expect 126 'not an ELF file|truncated' "$moat" do -- "$tmp/empty" ;;
+truncated-elf)
+    head -c 100 "$static_prog" >"$tmp/trunc" && chmod 755 "$tmp/trunc"
+    expect 126 'truncated' "$moat" do -- "$tmp/trunc" ;;
+wrong-arch)
+    # e_machine (offset 18) = EM_AARCH64 (183).
+    cp "$static_prog" "$tmp/arm" && chmod 755 "$tmp/arm"
+    printf '\267\000' | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc status=none
+    expect 126 'not x86_64' "$moat" do -- "$tmp/arm" ;;
+dynamic)
+    expect 126 'dynamically linked' "$moat" do -- /bin/true ;;
+killed-by-signal)
+    expect 139 'Segmentation fault' "$moat" do -- "$progs/null_deref" ;;
+strace)
+    expect 0 'write\(1, "ok enosys\\n", 10\) = 10' "$moat" do --strace -- "$static_prog"
+    grep -q '^ok enosys$' "$tmp/out" || { echo "FAIL: program output missing"; exit 1; }
+    grep -Eq 'vserver\(.*\) = -1 ENOSYS' "$tmp/err" || { echo "FAIL: no vserver line"; exit 1; } ;;
+debug-log)
+    mkdir "$tmp/log"
+    expect 0 '' "$moat" do --debug-log "$tmp/log" -- "$static_prog"
+    n=$(cat "$tmp"/log/moat.*.log | grep -c 'unimplemented syscall vserver')
+    if [ "$n" != 1 ]; then
+        echo "FAIL: 'unimplemented syscall vserver' logged $n times, want once"
+        cat "$tmp"/log/moat.*.log
+        exit 1
+    fi ;;
+*) echo "cli.sh: unknown case $case" >&2; exit 2 ;;
+esac
+echo "PASS: $case"
