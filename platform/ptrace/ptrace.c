@@ -15,6 +15,7 @@
  * Lock order: none of its own. A stub is used only by its tracer thread,
  * which ptrace itself requires. */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -55,7 +56,7 @@ struct pf_as {
     /* The stub's host registers no longer hold the application's: the next
      * run() must write them all. */
     bool regs_clobbered;
-    /* The CPU the stub is bound to, -1 if none: see stub_follow_cpu. */
+    /* The CPU the stub is bound to, -1 if none: see ctx_place. */
     int cpu;
 };
 
@@ -64,13 +65,79 @@ struct pf_ctx {
      * not in run(). */
     volatile pid_t running_pid;
     volatile bool interrupt_pending;
+    int cpu;    /* the CPU this context and its stubs run on, -1 if none */
+    bool bound; /* the task thread is bound to cpu */
 };
 
 static int ptrace_memfd = -1;
 
+/* CPU placement. Every switch between a task thread and its stub is a
+ * ptrace stop or resume; when the two run on different CPUs each one needs
+ * a cross-CPU wake-up (an IPI), which under (nested) virtualization costs
+ * tens of microseconds and doubles the cost of a syscall. So each context
+ * gets a CPU, the least loaded of those the sentry may use, and the task
+ * thread and the stub it runs are both bound to it. */
+static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
+static cpu_set_t cpu_allowed;
+static int cpu_load[CPU_SETSIZE];
+
+static void cpu_placement_init(void)
+{
+    if (sched_getaffinity(0, sizeof(cpu_allowed), &cpu_allowed) != 0) {
+        CPU_ZERO(&cpu_allowed);
+        CPU_SET(0, &cpu_allowed);
+    }
+}
+
+static int cpu_pick(void)
+{
+    pthread_mutex_lock(&cpu_lock);
+    int best = -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &cpu_allowed) && (best < 0 || cpu_load[cpu] < cpu_load[best]))
+            best = cpu;
+    }
+    if (best >= 0)
+        cpu_load[best]++;
+    pthread_mutex_unlock(&cpu_lock);
+    return best;
+}
+
+static void cpu_unpick(int cpu)
+{
+    if (cpu < 0)
+        return;
+    pthread_mutex_lock(&cpu_lock);
+    cpu_load[cpu]--;
+    pthread_mutex_unlock(&cpu_lock);
+}
+
+static bool cpu_bind(pid_t tid, int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(tid, sizeof(set), &set) == 0;
+}
+
+/* Binds the calling task thread (once) and the stub it is about to run to
+ * the context's CPU. A failure only costs speed. */
+static void ctx_place(struct pf_ctx *ctx, struct pf_as *as)
+{
+    if (ctx->cpu < 0)
+        return;
+    if (!ctx->bound) {
+        cpu_bind(0, ctx->cpu);
+        ctx->bound = true;
+    }
+    if (as->cpu != ctx->cpu && cpu_bind(as->pid, ctx->cpu))
+        as->cpu = ctx->cpu;
+}
+
 static int ptrace_init(int memfd)
 {
     ptrace_memfd = memfd;
+    cpu_placement_init();
     size_t size = (size_t)(stub_code_end - stub_code_start);
     if (size > STUB_SIZE)
         panic("stub code is %zu bytes, more than its page", size);
@@ -285,11 +352,17 @@ static int ptrace_as_unmap(struct pf_as *as, uint64_t addr, uint64_t len)
 
 static struct pf_ctx *ptrace_ctx_new(void)
 {
-    return calloc(1, sizeof(struct pf_ctx));
+    struct pf_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx)
+        ctx->cpu = cpu_pick();
+    return ctx;
 }
 
 static void ptrace_ctx_release(struct pf_ctx *ctx)
 {
+    if (!ctx)
+        return;
+    cpu_unpick(ctx->cpu);
     free(ctx);
 }
 
@@ -317,21 +390,6 @@ static enum pf_event stop_to_event(struct pf_as *as, int sig, struct cpu_state *
     return PF_EXCEPTION;
 }
 
-/* Keeps the stub on the CPU its tracer runs on. Every switch between the
- * two is then a local context switch; across CPUs each one needs an IPI,
- * which under (nested) virtualization costs tens of microseconds. */
-static void stub_follow_cpu(struct pf_as *as)
-{
-    int cpu = sched_getcpu();
-    if (cpu < 0 || cpu == as->cpu)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(as->pid, sizeof(set), &set) == 0)
-        as->cpu = cpu;
-}
-
 static enum pf_event ptrace_run(struct pf_ctx *ctx, struct pf_as *as, struct cpu_state *cpu,
                                 struct pf_fault *out_fault)
 {
@@ -346,7 +404,7 @@ static enum pf_event ptrace_run(struct pf_ctx *ctx, struct pf_as *as, struct cpu
         cpu->regs_dirty = false;
         as->regs_clobbered = false;
     }
-    stub_follow_cpu(as);
+    ctx_place(ctx, as);
     ctx->running_pid = as->pid;
     if (ptrace(PTRACE_SYSEMU, as->pid, 0, 0) != 0)
         panic("ptrace platform: SYSEMU on stub %d: %s", as->pid, strerror(errno));
