@@ -2,6 +2,8 @@
 #include "sentry/kernel/kernel.h"
 
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "lib/panic.h"
@@ -43,6 +45,8 @@ void kernel_init(struct kernel *k)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     k->boot_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    if (syscall(SYS_sched_getaffinity, 0, sizeof(k->cpus), k->cpus) <= 0)
+        k->cpus[0] = 1;
     kernel_global = k;
 }
 

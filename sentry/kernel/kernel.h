@@ -23,6 +23,9 @@ struct kernel {
     struct kernel_identity uts;
     uint64_t boot_ns;    /* CLOCK_MONOTONIC at boot: the sandbox's uptime 0 */
     bool strace;         /* log every syscall to the debug log */
+    /* The CPUs the sandbox may use, as the host gave them to moat at boot
+     * (the platform binds its own threads to single CPUs later). */
+    uint64_t cpus[16];
 };
 
 extern struct kernel *kernel_global;

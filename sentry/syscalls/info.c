@@ -155,12 +155,14 @@ SYSCALL(sched_getaffinity)
     unsigned len = arg_uint(a, 1);
     uaddr_t umask = arg_uaddr(a, 2);
     /* The host kernel applies Linux's length rules (len*8 >= nr_cpu_ids,
-     * a multiple of sizeof(long)) and returns min(len, cpumask size). */
+     * a multiple of sizeof(long)) and returns min(len, cpumask size); the
+     * mask itself is the sandbox's, not the (bound) sentry thread's. */
     uint64_t mask[CPUMASK_MAX_SIZE / 8];
     long size = syscall(SYS_sched_getaffinity, 0, len, mask);
     if (size < 0)
         return -LINUX_EINVAL;
-    SENTRY_ASSERT((size_t)size <= sizeof(mask));
+    SENTRY_ASSERT((size_t)size <= sizeof(mask) && (size_t)size <= sizeof(t->k->cpus));
+    memcpy(mask, t->k->cpus, (size_t)size);
     if (!pid_is_self(t, pid))
         return -LINUX_ESRCH;
     if (copy_out(t->mm, umask, mask, (size_t)size) < 0)
@@ -176,7 +178,8 @@ SYSCALL(sched_setaffinity)
     uint64_t allowed[CPUMASK_MAX_SIZE / 8], mask[CPUMASK_MAX_SIZE / 8];
     memset(allowed, 0, sizeof(allowed));
     long size = syscall(SYS_sched_getaffinity, 0, sizeof(allowed), allowed);
-    SENTRY_ASSERT(size > 0 && (size_t)size <= sizeof(allowed));
+    SENTRY_ASSERT(size > 0 && (size_t)size <= sizeof(allowed) && (size_t)size <= sizeof(t->k->cpus));
+    memcpy(allowed, t->k->cpus, (size_t)size);
     /* Linux reads min(len, cpumask size) bytes; a shorter mask is padded
      * with zeros. */
     memset(mask, 0, sizeof(mask));
