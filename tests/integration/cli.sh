@@ -80,6 +80,26 @@ debug-log)
         cat "$tmp"/log/moat.*.log
         exit 1
     fi ;;
+stub-killed)
+    # Fail closed: a stub killed from outside is a sentry panic, with a
+    # symbolized stack on stderr, and the sandbox ends.
+    "$moat" do -- "$progs/sleeper" spin 30 >"$tmp/out" 2>"$tmp/err" &
+    moat_pid=$!
+    stub=
+    for _ in $(seq 50); do
+        stub=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$moat_pid" '$4 == p { print $1; exit }')
+        [ -n "$stub" ] && break
+        sleep 0.1
+    done
+    [ -n "$stub" ] || { echo "FAIL: no stub process under moat ($moat_pid)"; kill -9 "$moat_pid"; exit 1; }
+    sleep 0.5
+    kill -9 "$stub"
+    wait "$moat_pid"
+    got=$?
+    if [ "$got" = 0 ] || ! grep -q 'sentry panic: stub process .* was killed by signal 9' "$tmp/err" ||
+        ! grep -q 'task_run' "$tmp/err"; then
+        echo "FAIL: exit $got, want non-zero with a panic and a stack:"; cat "$tmp/err"; exit 1
+    fi ;;
 *) echo "cli.sh: unknown case $case" >&2; exit 2 ;;
 esac
 echo "PASS: $case"
