@@ -149,6 +149,15 @@ static bool pid_is_self(const struct task *t, int pid)
  * NR_CPUS is at most 8192. */
 #define CPUMASK_MAX_SIZE (8192 / 8)
 
+/* The first size bytes of the sandbox's CPU mask (k->cpus, recorded at
+ * boot), zero-padded when the host's cpumask is larger than k->cpus. */
+static void sandbox_cpus(const struct task *t, uint64_t *out_mask, size_t size)
+{
+    size_t n = size < sizeof(t->k->cpus) ? size : sizeof(t->k->cpus);
+    memset(out_mask, 0, size);
+    memcpy(out_mask, t->k->cpus, n);
+}
+
 SYSCALL(sched_getaffinity)
 {
     int pid = arg_int(a, 0);
@@ -161,8 +170,8 @@ SYSCALL(sched_getaffinity)
     long size = syscall(SYS_sched_getaffinity, 0, len, mask);
     if (size < 0)
         return -LINUX_EINVAL;
-    SENTRY_ASSERT((size_t)size <= sizeof(mask) && (size_t)size <= sizeof(t->k->cpus));
-    memcpy(mask, t->k->cpus, (size_t)size);
+    SENTRY_ASSERT((size_t)size <= sizeof(mask));
+    sandbox_cpus(t, mask, (size_t)size);
     if (!pid_is_self(t, pid))
         return -LINUX_ESRCH;
     if (copy_out(t->mm, umask, mask, (size_t)size) < 0)
@@ -178,8 +187,8 @@ SYSCALL(sched_setaffinity)
     uint64_t allowed[CPUMASK_MAX_SIZE / 8], mask[CPUMASK_MAX_SIZE / 8];
     memset(allowed, 0, sizeof(allowed));
     long size = syscall(SYS_sched_getaffinity, 0, sizeof(allowed), allowed);
-    SENTRY_ASSERT(size > 0 && (size_t)size <= sizeof(allowed) && (size_t)size <= sizeof(t->k->cpus));
-    memcpy(allowed, t->k->cpus, (size_t)size);
+    SENTRY_ASSERT(size > 0 && (size_t)size <= sizeof(allowed));
+    sandbox_cpus(t, allowed, (size_t)size);
     /* Linux reads min(len, cpumask size) bytes; a shorter mask is padded
      * with zeros. */
     memset(mask, 0, sizeof(mask));
@@ -208,7 +217,8 @@ SYSCALL(sched_yield)
 SYSCALL(getcpu)
 {
     uaddr_t ucpu = arg_uaddr(a, 0), unode = arg_uaddr(a, 1);
-    /* The CPU the sentry thread runs on: the application's is not known. */
+    /* The CPU of the task's sentry thread: the ptrace platform binds it
+     * and the application's stub to the same CPU. */
     unsigned cpu = 0, node = 0;
     if (getcpu(&cpu, &node) != 0)
         cpu = node = 0;
@@ -237,8 +247,7 @@ static long prctl_set_name(struct task *t, uaddr_t uname)
 SYSCALL(prctl)
 {
     int option = arg_int(a, 0);
-    uint64_t arg2 = arg_u64(a, 1), arg3 = arg_u64(a, 2), arg4 = arg_u64(a, 3),
-             arg5 = arg_u64(a, 4);
+    uint64_t arg2 = arg_u64(a, 1), arg3 = arg_u64(a, 2), arg4 = arg_u64(a, 3), arg5 = arg_u64(a, 4);
     switch (option) {
     case LINUX_PR_SET_NAME:
         return prctl_set_name(t, (uaddr_t)arg2);

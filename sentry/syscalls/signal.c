@@ -19,9 +19,9 @@
 
 /* The sa_flags bits the kernel keeps (UAPI_SA_FLAGS on x86_64); others are
  * cleared so the application can probe for support (SA_UNSUPPORTED). */
-#define LINUX_SA_UAPI_FLAGS                                                                    \
-    (LINUX_SA_NOCLDSTOP | LINUX_SA_NOCLDWAIT | LINUX_SA_SIGINFO | LINUX_SA_ONSTACK |            \
-     LINUX_SA_RESTART | LINUX_SA_NODEFER | LINUX_SA_RESETHAND | LINUX_SA_EXPOSE_TAGBITS |      \
+#define LINUX_SA_UAPI_FLAGS                                                                        \
+    (LINUX_SA_NOCLDSTOP | LINUX_SA_NOCLDWAIT | LINUX_SA_SIGINFO | LINUX_SA_ONSTACK |               \
+     LINUX_SA_RESTART | LINUX_SA_NODEFER | LINUX_SA_RESETHAND | LINUX_SA_EXPOSE_TAGBITS |          \
      LINUX_SA_RESTORER)
 
 /* do_sigaction(): sets and/or reads the action of sig (already checked to
@@ -121,8 +121,8 @@ SYSCALL(sigaltstack)
         int32_t state = t->altstack.ss_size == 0 ? LINUX_SS_DISABLE
                         : on_sig_stack(t, sp)    ? LINUX_SS_ONSTACK
                                                  : 0;
-        oss.ss_flags = (int32_t)((uint32_t)state |
-                                 ((uint32_t)t->altstack.ss_flags & LINUX_SS_AUTODISARM));
+        oss.ss_flags =
+            (int32_t)((uint32_t)state | ((uint32_t)t->altstack.ss_flags & LINUX_SS_AUTODISARM));
     }
     if (uss) {
         if (on_sig_stack(t, sp))

@@ -31,7 +31,7 @@
 /* Negative clock ids name CPU-time clocks of a given pid, or a dynamic
  * (fd-backed) clock, encoded as in Linux's include/linux/posix-timers.h. */
 #define CPUCLOCK_PERTHREAD 4
-#define CPUCLOCK_WHICH(id) ((id) & 3) /* 0 PROF, 1 VIRT, 2 SCHED */
+#define CPUCLOCK_WHICH(id) ((id)&3) /* 0 PROF, 1 VIRT, 2 SCHED */
 #define CPUCLOCK_MAX 3
 #define CPUCLOCK_PID(id) (~((id) >> 3))
 #define CLOCKFD 3
@@ -46,8 +46,7 @@ enum clock_use {
 };
 
 /* A negative clock id: a CPU clock of some task, or a dynamic clock. */
-static int cpu_clock_to_host(const struct task *t, int id, enum clock_use use,
-                             clockid_t *out_host)
+static int cpu_clock_to_host(const struct task *t, int id, enum clock_use use, clockid_t *out_host)
 {
     if ((id & CLOCKFD_MASK) == CLOCKFD) /* no posix-clock devices exist */
         return use == CLOCK_USE_SLEEP ? -LINUX_EOPNOTSUPP : -LINUX_EINVAL;
