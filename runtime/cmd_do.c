@@ -184,13 +184,17 @@ int cmd_do(int argc, char **argv)
         return rt_error(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, err, "%s", prog);
     static struct elf_info info;
     const char *why;
-    if (elf_parse(image, image_size, &info, &why) != 0)
+    if (elf_parse(image, image_size, &info, &why) != 0) {
+        free(image);
         return rt_error(EXIT_CANNOT_EXEC, 0, "%s: cannot execute: %s", prog, why);
-    if (info.has_interp)
+    }
+    if (info.has_interp) {
+        free(image);
         return rt_error(EXIT_CANNOT_EXEC, 0,
                         "%s: cannot execute: dynamically linked (interpreter %s); only static "
                         "programs run until the files issue lands",
                         prog, info.interp);
+    }
 
     spec.image = image;
     spec.image_size = image_size;
