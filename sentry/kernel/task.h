@@ -16,6 +16,7 @@
 
 struct mm;
 struct fdtable;
+struct fs_context;
 struct kernel;
 
 #define TASK_COMM_LEN 16
@@ -45,6 +46,7 @@ struct task {
     struct cpu_state cpu;
     struct mm *mm;
     struct fdtable *fds;
+    struct fs_context *fs; /* root, cwd, umask */
     struct cred cred;
     uint64_t sigmask;
     struct linux_stack_t altstack;

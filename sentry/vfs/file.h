@@ -14,9 +14,11 @@
 
 #include "abi/linux/stat.h"
 #include "abi/linux/types.h"
+#include "sentry/vfs/vfs.h"
 
 struct file;
 struct task;
+struct mm_object;
 
 struct file_ops {
     /* pos is NULL for stream reads, else the offset to read at, advanced. An
@@ -28,7 +30,19 @@ struct file_ops {
     long (*pwrite)(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
     long (*seek)(struct file *f, int64_t off, int whence);
     long (*ioctl)(struct file *f, struct task *t, unsigned cmd, uaddr_t arg);
+    /* Files without an inode (host fds) answer fstat here; files with one
+     * are stat'ed through the inode. */
     long (*stat)(struct file *f, struct linux_stat *out_st);
+    /* Directory listing from cookie *pos (advanced past what was emitted).
+     * Empty slot: -ENOTDIR. */
+    int (*iterate)(struct file *f, vfs_emit_fn emit, void *ctx);
+    int (*fsync)(struct file *f, bool datasync);
+    /* Space allocation (fallocate mode/offset/len). Empty slot: -EOPNOTSUPP. */
+    long (*fallocate)(struct file *f, int mode, int64_t off, int64_t len);
+    /* For mmap: the memory-file object holding the file's pages from
+     * offset 0, populated for [off, off+len) (reading them in if needed).
+     * Empty slot: -ENODEV. */
+    int (*get_pages)(struct file *f, uint64_t off, uint64_t len, struct mm_object **out_obj);
     void (*release)(struct file *f);
 };
 
@@ -37,6 +51,10 @@ struct file {
     const struct file_ops *ops;
     int flags;      /* O_* status flags (O_APPEND, O_NONBLOCK, access mode) */
     int64_t pos;
+    /* What was opened; NULL mount/dentry for files without a path (host
+     * fds, pipes, anonymous inodes have inode but mount may be NULL). */
+    struct path path;
+    struct inode *inode;
     /* Writes are committed in chunks of this many bytes (pipes and sockets:
      * a page), and a fault inside a chunk discards it; 0 means bytewise. */
     uint32_t io_chunk;
@@ -45,6 +63,9 @@ struct file {
 
 /* A new file with one reference owned by the caller. */
 struct file *file_new(const struct file_ops *ops, int flags, void *priv);
+/* A new file for an opened path: takes references on the path and inode. */
+struct file *file_new_path(const struct file_ops *ops, int flags, const struct path *p,
+                           struct inode *ino);
 void file_get(struct file *f);
 void file_put(struct file *f);
 
@@ -78,6 +99,12 @@ int fdtable_install_at(struct fdtable *t, int fd, struct file *f, int fd_flags, 
 struct file *fdtable_get(struct fdtable *t, int fd);
 /* Closes fd. Returns 0 or -EBADF. */
 int fdtable_close(struct fdtable *t, int fd);
+/* Closes fds [first, last]; with cloexec, sets FD_CLOEXEC instead. */
+int fdtable_close_range(struct fdtable *t, unsigned first, unsigned last, bool cloexec);
+/* Closes every fd with FD_CLOEXEC (execve). */
+void fdtable_close_on_exec(struct fdtable *t);
+/* A copy for fork (each fd references the same files). NULL on ENOMEM. */
+struct fdtable *fdtable_clone(struct fdtable *t);
 /* The fd flags (FD_CLOEXEC) of fd, or -EBADF. */
 int fdtable_get_flags(struct fdtable *t, int fd);
 int fdtable_set_flags(struct fdtable *t, int fd, int fd_flags);
