@@ -13,7 +13,7 @@
 static char *spec_normalise_target(const char *path, char *err, size_t errlen)
 {
     if (path[0] != '/') {
-        snprintf(err, errlen, "bind target `%s` is not an absolute path", path);
+        snprintf(err, errlen, "bind target `%.200s` is not an absolute path", path);
         return NULL;
     }
     size_t len = strlen(path);
@@ -37,7 +37,7 @@ static char *spec_normalise_target(const char *path, char *err, size_t errlen)
             continue;
         }
         if (n == 2 && p[0] == '.' && p[1] == '.') {
-            snprintf(err, errlen, "bind target `%s` contains `..`", path);
+            snprintf(err, errlen, "bind target `%.200s` contains `..`", path);
             free(out);
             return NULL;
         }
@@ -47,7 +47,7 @@ static char *spec_normalise_target(const char *path, char *err, size_t errlen)
         p = end;
     }
     if (o == 0) {
-        snprintf(err, errlen, "bind target `%s` is the root: use --root instead", path);
+        snprintf(err, errlen, "bind target `%.200s` is the root: use --root instead", path);
         free(out);
         return NULL;
     }
@@ -60,7 +60,7 @@ int spec_parse_bind(const char *arg, struct spec_bind *b, char *err, size_t errl
     memset(b, 0, sizeof(*b));
     const char *colon = strchr(arg, ':');
     if (!colon || colon == arg) {
-        snprintf(err, errlen, "invalid --bind `%s`: want HOST:PATH[:ro|rw]", arg);
+        snprintf(err, errlen, "invalid --bind `%.200s`: want HOST:PATH[:ro|rw]", arg);
         return -1;
     }
     const char *target = colon + 1;
@@ -70,13 +70,13 @@ int spec_parse_bind(const char *arg, struct spec_bind *b, char *err, size_t errl
         if (strcmp(mode + 1, "ro") == 0) {
             b->readonly = true;
         } else if (strcmp(mode + 1, "rw") != 0) {
-            snprintf(err, errlen, "invalid --bind `%s`: mode must be ro or rw, not `%s`", arg,
+            snprintf(err, errlen, "invalid --bind `%.200s`: mode must be ro or rw, not `%.8s`", arg,
                      mode + 1);
             return -1;
         }
         size_t n = (size_t)(mode - target);
         if (n >= sizeof(target_buf)) {
-            snprintf(err, errlen, "invalid --bind `%s`: path too long", arg);
+            snprintf(err, errlen, "invalid --bind `%.200s`: path too long", arg);
             return -1;
         }
         memcpy(target_buf, target, n);
@@ -84,13 +84,13 @@ int spec_parse_bind(const char *arg, struct spec_bind *b, char *err, size_t errl
         target = target_buf;
     }
     if (!*target) {
-        snprintf(err, errlen, "invalid --bind `%s`: empty sandbox path", arg);
+        snprintf(err, errlen, "invalid --bind `%.200s`: empty sandbox path", arg);
         return -1;
     }
     char source[PATH_MAX];
     size_t n = (size_t)(colon - arg);
     if (n >= sizeof(source)) {
-        snprintf(err, errlen, "invalid --bind `%s`: host path too long", arg);
+        snprintf(err, errlen, "invalid --bind `%.200s`: host path too long", arg);
         return -1;
     }
     memcpy(source, arg, n);
@@ -98,12 +98,12 @@ int spec_parse_bind(const char *arg, struct spec_bind *b, char *err, size_t errl
     char errbuf[256];
     b->target = spec_normalise_target(target, errbuf, sizeof(errbuf));
     if (!b->target) {
-        snprintf(err, errlen, "invalid --bind `%s`: %s", arg, errbuf);
+        snprintf(err, errlen, "invalid --bind `%.200s`: %s", arg, errbuf);
         return -1;
     }
     char resolved[PATH_MAX];
     if (!realpath(source, resolved)) {
-        snprintf(err, errlen, "invalid --bind `%s`: host path `%s`: %s", arg, source,
+        snprintf(err, errlen, "invalid --bind `%.200s`: host path `%.200s`: %s", arg, source,
                  strerror(errno));
         free(b->target);
         b->target = NULL;
@@ -117,16 +117,16 @@ int spec_check_fs(const struct spec_fs *fs, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(fs->root, &st) != 0) {
-        snprintf(err, errlen, "root `%s`: %s", fs->root, strerror(errno));
+        snprintf(err, errlen, "root `%.200s`: %s", fs->root, strerror(errno));
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "root `%s`: %s", fs->root, strerror(ENOTDIR));
+        snprintf(err, errlen, "root `%.200s`: %s", fs->root, strerror(ENOTDIR));
         return -1;
     }
     for (size_t i = 0; i < fs->nbinds; i++) {
         if (stat(fs->binds[i].source, &st) != 0) {
-            snprintf(err, errlen, "bind source `%s`: %s", fs->binds[i].source, strerror(errno));
+            snprintf(err, errlen, "bind source `%.200s`: %s", fs->binds[i].source, strerror(errno));
             return -1;
         }
     }
