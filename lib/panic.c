@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/symtab.h"
 
 static void (*panic_killer)(void);
 
@@ -32,8 +33,15 @@ void panic_dump_stack(void)
         unw_word_t ip = 0, off = 0;
         char name[256];
         unw_get_reg(&cursor, UNW_REG_IP, &ip);
-        if (unw_get_proc_name(&cursor, name, sizeof(name), &off) != 0)
+        const char *sym;
+        uintptr_t sym_off;
+        /* The return address may sit just past the call's function. */
+        if (symtab_lookup((uintptr_t)ip - (depth > 0), &sym, &sym_off)) {
+            snprintf(name, sizeof(name), "%s", sym);
+            off = sym_off + (depth > 0);
+        } else if (unw_get_proc_name(&cursor, name, sizeof(name), &off) != 0) {
             strcpy(name, "??");
+        }
         log_raw("  #%-2d 0x%016lx %s+0x%lx", depth, (unsigned long)ip, name, (unsigned long)off);
     }
 }
@@ -76,6 +84,8 @@ static void panic_on_signal(int signo, siginfo_t *si, void *uctx)
 
 void panic_install_handlers(void)
 {
+    /* Now, while files can still be opened: see lib/symtab.h. */
+    symtab_load();
     static char altstack[64 * 1024];
     stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
     sigaltstack(&ss, NULL);

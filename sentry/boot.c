@@ -20,6 +20,7 @@
 #include "sentry/loader/loader.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
+#include "sentry/seccomp_filter.h"
 #include "sentry/vfs/file.h"
 
 struct boot_init {
@@ -119,6 +120,11 @@ int sentry_run(const struct sentry_spec *spec)
     bi.task = task_new_init(&k, fds);
     if (!bi.task) {
         log_error("cannot create pid 1");
+        return -1;
+    }
+    /* Everything the sentry needs from the host is held now: lock down. */
+    if ((err = sentry_seccomp_install()) != 0) {
+        log_error("cannot install the sentry's seccomp filter: %s", strerror(-err));
         return -1;
     }
     pthread_t thread;

@@ -100,6 +100,18 @@ stub-killed)
         ! grep -q 'task_run' "$tmp/err"; then
         echo "FAIL: exit $got, want non-zero with a panic and a stack:"; cat "$tmp/err"; exit 1
     fi ;;
+sentry-seccomp)
+    # The running sentry is under a seccomp filter (mode 2), on every thread.
+    # Sanitizer builds run without it (LeakSanitizer needs ptrace and /proc).
+    if grep -q AddressSanitizer "$moat"; then echo "SKIP: sanitizer build"; exit 77; fi
+    "$moat" do -- "$progs/sleeper" 3 >"$tmp/out" 2>"$tmp/err" &
+    moat_pid=$!
+    sleep 1
+    modes=$(grep -h '^Seccomp:' /proc/"$moat_pid"/task/*/status | sort -u)
+    kill -9 "$moat_pid"; wait "$moat_pid" 2>/dev/null
+    if [ "$modes" != "$(printf 'Seccomp:\t2')" ]; then
+        echo "FAIL: sentry threads' seccomp modes: $modes"; exit 1
+    fi ;;
 *) echo "cli.sh: unknown case $case" >&2; exit 2 ;;
 esac
 echo "PASS: $case"
