@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "gofer/gofer.h"
 #include "lib/log.h"
 #include "runtime/runtime.h"
+#include "runtime/spec.h"
 #include "sentry/boot.h"
 #include "sentry/loader/elf.h"
 
@@ -37,6 +40,11 @@ static void do_usage(FILE *out)
             "Runs PROGRAM (a statically linked x86_64 Linux program) in a sandbox.\n"
             "\n"
             "flags:\n"
+            "  --root DIR         the sandbox's root (default /), read-only with an\n"
+            "                     in-memory overlay: writes vanish at exit\n"
+            "  --bind HOST:PATH[:ro|rw]\n"
+            "                     make host file or directory HOST appear at PATH\n"
+            "                     (default rw: writes reach the host)\n"
             "  --strace           log every syscall, decoded, to stderr or the debug log\n"
             "  --debug-log DIR    write the sentry's log to DIR/moat.PID.log\n"
             "  --platform NAME    how application code runs: ptrace (default)\n"
@@ -126,53 +134,62 @@ static int exit_status_of(const char *prog, int status)
     return 128 + sig;
 }
 
-int cmd_do(int argc, char **argv)
-{
-    static const struct option options[] = {
-        {"strace", no_argument, NULL, 's'},
-        {"debug-log", required_argument, NULL, 'd'},
-        {"platform", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    struct sentry_spec spec = {.platform = "ptrace", .envp = environ};
-    const char *debug_dir = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            spec.strace = true;
-            break;
-        case 'd':
-            debug_dir = optarg;
-            break;
-        case 'p':
-            spec.platform = optarg;
-            break;
-        case 'h':
-            do_usage(stdout);
-            return 0;
-        default:
-            do_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        rt_error(0, 0, "do: missing PROGRAM");
-        do_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (strcmp(spec.platform, "ptrace") != 0)
-        return rt_error(EXIT_USAGE, 0, "do: unknown platform `%s` (available: ptrace)",
-                        spec.platform);
-    if (debug_dir) {
-        int err = log_open_dir(debug_dir);
-        if (err)
-            return rt_error(EXIT_USAGE, -err, "do: cannot open the debug log in `%s`", debug_dir);
-    }
+/* The sandbox's files come from a gofer; pid 1 is found and loaded in
+ * the sandbox itself. */
+static const bool DO_USE_GOFER = false;
 
-    const char *prog = argv[optind];
+static int do_run_with_gofer(struct sentry_spec *spec, struct spec_fs *fs, const char *prog,
+                             char **argv)
+{
+    char err[512];
+    if (spec_check_fs(fs, err, sizeof(err)) != 0)
+        return rt_error(EXIT_USAGE, 0, "do: %s", err);
+    struct gofer_bind gbinds[SPEC_MAX_BINDS];
+    struct sentry_bind sbinds[SPEC_MAX_BINDS];
+    for (size_t i = 0; i < fs->nbinds; i++) {
+        gbinds[i] = (struct gofer_bind){.source = fs->binds[i].source,
+                                        .readonly = fs->binds[i].readonly};
+        sbinds[i] = (struct sentry_bind){.target = fs->binds[i].target,
+                                         .readonly = fs->binds[i].readonly};
+    }
+    struct gofer_config cfg = {
+        .root = fs->root,
+        .root_readonly = true,
+        .binds = gbinds,
+        .nbinds = (int)fs->nbinds,
+    };
+    pid_t gofer_pid;
+    int sock;
+    if (gofer_start(&cfg, &gofer_pid, &sock, err, sizeof(err)) != 0)
+        return rt_error(EXIT_USAGE, 0, "do: cannot start the gofer: %s", err);
+
+    struct sentry_exec_error exec_error = {0};
+    spec->gofer_sock = sock;
+    spec->root_overlay = true;
+    spec->binds = sbinds;
+    spec->nbinds = fs->nbinds;
+    spec->execfn = prog;
+    spec->argv = argv;
+    spec->exec_error = &exec_error;
+    int status = sentry_run(spec);
+    close(sock);
+    while (waitpid(gofer_pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (status >= 0)
+        return exit_status_of(prog, status);
+    if (exec_error.err == 0)
+        return EXIT_CANNOT_EXEC;
+    if (exec_error.message[0])
+        rt_error(0, 0, "%s: cannot execute: %s", prog, exec_error.message);
+    else
+        rt_error(0, exec_error.err, "%s", prog);
+    return exec_error.err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+}
+
+/* Without a gofer: the CLI reads a static program from the host and the
+ * sandbox has no files. */
+static int do_run_static(struct sentry_spec *spec, const char *prog, char **argv)
+{
     char path[PATH_MAX];
     int err = resolve_program(prog, path, sizeof(path));
     if (err)
@@ -192,17 +209,103 @@ int cmd_do(int argc, char **argv)
         free(image);
         return rt_error(EXIT_CANNOT_EXEC, 0,
                         "%s: cannot execute: dynamically linked (interpreter %s); only static "
-                        "programs run until the files issue lands",
+                        "programs run without a gofer",
                         prog, info.interp);
     }
-
-    spec.image = image;
-    spec.image_size = image_size;
-    spec.execfn = path;
-    spec.argv = argv + optind;
-    int status = sentry_run(&spec);
+    spec->image = image;
+    spec->image_size = image_size;
+    spec->execfn = path;
+    spec->argv = argv;
+    spec->gofer_sock = -1;
+    int status = sentry_run(spec);
     free(image);
     if (status < 0)
         return EXIT_CANNOT_EXEC;
     return exit_status_of(prog, status);
+}
+
+int cmd_do(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"strace", no_argument, NULL, 's'},
+        {"debug-log", required_argument, NULL, 'd'},
+        {"platform", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {"root", required_argument, NULL, 'r'},
+        {"bind", required_argument, NULL, 'b'},
+        {0},
+    };
+    struct spec_fs fs = {0};
+    char err_buf[512];
+    struct sentry_spec spec = {.platform = "ptrace", .envp = environ};
+    const char *debug_dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            spec.strace = true;
+            break;
+        case 'd':
+            debug_dir = optarg;
+            break;
+        case 'p':
+            spec.platform = optarg;
+            break;
+        case 'r':
+            free(fs.root);
+            fs.root = strdup(optarg);
+            break;
+        case 'b':
+            if (fs.nbinds == SPEC_MAX_BINDS) {
+                spec_fs_free(&fs);
+                return rt_error(EXIT_USAGE, 0, "do: more than %d --bind flags", SPEC_MAX_BINDS);
+            }
+            if (spec_parse_bind(optarg, &fs.binds[fs.nbinds], err_buf, sizeof(err_buf)) != 0) {
+                spec_fs_free(&fs);
+                return rt_error(EXIT_USAGE, 0, "do: %s", err_buf);
+            }
+            fs.nbinds++;
+            break;
+        case 'h':
+            do_usage(stdout);
+            spec_fs_free(&fs);
+            return 0;
+        default:
+            do_usage(stderr);
+            spec_fs_free(&fs);
+            return EXIT_USAGE;
+        }
+    }
+    int status;
+    if (optind >= argc) {
+        rt_error(0, 0, "do: missing PROGRAM");
+        do_usage(stderr);
+        status = EXIT_USAGE;
+        goto out_free_fs;
+    }
+    if (strcmp(spec.platform, "ptrace") != 0) {
+        status = rt_error(EXIT_USAGE, 0, "do: unknown platform `%s` (available: ptrace)",
+                          spec.platform);
+        goto out_free_fs;
+    }
+    if (debug_dir) {
+        int err = log_open_dir(debug_dir);
+        if (err) {
+            status = rt_error(EXIT_USAGE, -err, "do: cannot open the debug log in `%s`",
+                              debug_dir);
+            goto out_free_fs;
+        }
+    }
+    if (!fs.root)
+        fs.root = strdup("/");
+
+    const char *prog = argv[optind];
+    if (DO_USE_GOFER)
+        status = do_run_with_gofer(&spec, &fs, prog, argv + optind);
+    else
+        status = do_run_static(&spec, prog, argv + optind);
+out_free_fs:
+    spec_fs_free(&fs);
+    return status;
 }

@@ -9,9 +9,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
+#include "abi/linux/errno.h"
 #include "abi/linux/fcntl.h"
+#include "abi/linux/stat.h"
 #include "lib/log.h"
 #include "lib/panic.h"
 #include "platform/platform.h"
@@ -22,6 +25,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/seccomp_filter.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
 
 struct boot_init {
     struct task *task;
@@ -54,6 +58,85 @@ static int boot_stdio(struct fdtable *fds)
     return 0;
 }
 
+/* Opens pid 1's program in the sandbox like execvp: a name without '/' is
+ * searched in PATH (pid 1's, else the usual default); EACCES from one
+ * directory is remembered and reported if no other has the program. */
+static int boot_open_program(struct task *t, const struct sentry_spec *spec, struct file **out_f,
+                             char *out_path, size_t size)
+{
+    const char *prog = spec->execfn;
+    if (strchr(prog, '/')) {
+        snprintf(out_path, size, "%s", prog);
+        return loader_open_exec(t, LINUX_AT_FDCWD, prog, 0, 0, out_f);
+    }
+    const char *path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char *const *e = spec->envp; e && *e; e++) {
+        if (strncmp(*e, "PATH=", 5) == 0) {
+            path_env = *e + 5;
+            break;
+        }
+    }
+    int err = -LINUX_ENOENT;
+    for (const char *p = path_env;; p++) {
+        const char *end = strchrnul(p, ':');
+        int n = snprintf(out_path, size, "%.*s/%s", (int)(end - p), end > p ? p : ".", prog);
+        if (n > 0 && (size_t)n < size) {
+            int r = loader_open_exec(t, LINUX_AT_FDCWD, out_path, 0, 0, out_f);
+            if (r == 0)
+                return 0;
+            if (r == -LINUX_EACCES)
+                err = r;
+            else if (r != -LINUX_ENOENT && r != -LINUX_ENOTDIR)
+                return r;
+        }
+        if (!*end)
+            break;
+        p = end;
+    }
+    snprintf(out_path, size, "%s", prog);
+    return err;
+}
+
+static void boot_exec_error(const struct sentry_spec *spec, int err, const char *why)
+{
+    if (!spec->exec_error)
+        return;
+    spec->exec_error->err = err;
+    snprintf(spec->exec_error->message, sizeof(spec->exec_error->message), "%s", why ? why : "");
+}
+
+/* Loads pid 1 from the sandbox's filesystem. */
+static int boot_load_from_vfs(struct task *t, const struct sentry_spec *spec)
+{
+    char path[VFS_PATH_MAX];
+    struct file *f;
+    int err = boot_open_program(t, spec, &f, path, sizeof(path));
+    if (err) {
+        /* Shells say "Is a directory" where execve says EACCES. */
+        struct path p;
+        bool is_dir = err == -LINUX_EACCES &&
+                      vfs_walk(t, LINUX_AT_FDCWD, path, WALK_FOLLOW, &p) == 0;
+        if (is_dir) {
+            is_dir = p.dentry->inode &&
+                     (p.dentry->inode->attr.mode & LINUX_S_IFMT) == LINUX_S_IFDIR;
+            path_put(&p);
+        }
+        boot_exec_error(spec, is_dir ? LINUX_EISDIR : -err, NULL);
+        return err;
+    }
+    struct loader_args la = {
+        .execfn = path,
+        .argv = spec->argv,
+        .envp = spec->envp,
+    };
+    const char *why = NULL;
+    err = loader_load_file(t, f, &la, &why);
+    file_put(f);
+    if (err)
+        boot_exec_error(spec, -err, why);
+    return err;
+}
+
 static void *boot_init_main(void *arg)
 {
     struct boot_init *bi = arg;
@@ -65,18 +148,23 @@ static void *boot_init_main(void *arg)
         log_error("cannot create pid 1's address space: %s", strerror(errno));
         goto fail;
     }
-    struct loader_args la = {
-        .image = bi->spec->image,
-        .image_size = bi->spec->image_size,
-        .execfn = bi->spec->execfn,
-        .argv = bi->spec->argv,
-        .envp = bi->spec->envp,
-    };
-    const char *why;
-    int err = loader_load(t, &la, &why);
-    if (err) {
-        log_error("%s: cannot execute: %s", bi->spec->execfn, why ? why : strerror(-err));
-        goto fail;
+    if (bi->spec->gofer_sock >= 0) {
+        if (boot_load_from_vfs(t, bi->spec) != 0)
+            goto fail;
+    } else {
+        struct loader_args la = {
+            .image = bi->spec->image,
+            .image_size = bi->spec->image_size,
+            .execfn = bi->spec->execfn,
+            .argv = bi->spec->argv,
+            .envp = bi->spec->envp,
+        };
+        const char *why;
+        int err = loader_load(t, &la, &why);
+        if (err) {
+            log_error("%s: cannot execute: %s", bi->spec->execfn, why ? why : strerror(-err));
+            goto fail;
+        }
     }
     kernel_unlock(k);
     task_run(t);
@@ -120,6 +208,17 @@ int sentry_run(const struct sentry_spec *spec)
     bi.task = task_new_init(&k, fds);
     if (!bi.task) {
         log_error("cannot create pid 1");
+        return -1;
+    }
+    struct path root;
+    if ((err = vfs_boot_root(&root)) != 0) {
+        log_error("cannot build the root filesystem: %s", strerror(-err));
+        return -1;
+    }
+    bi.task->fs = fs_context_new(&root, 022);
+    path_put(&root);
+    if (!bi.task->fs) {
+        log_error("cannot create pid 1's filesystem context");
         return -1;
     }
     /* Everything the sentry needs from the host is held now: lock down. */

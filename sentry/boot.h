@@ -4,14 +4,37 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A bind: gofer mount index i + 1 (index 0 is the root) mounted at target. */
+struct sentry_bind {
+    const char *target;   /* absolute, normalised sandbox path */
+    bool readonly;
+};
+
+/* Why pid 1 could not be started, for the CLI's message. */
+struct sentry_exec_error {
+    int err;             /* positive Linux errno */
+    char message[256];   /* what is wrong, or "" to use strerror(err) */
+};
+
 struct sentry_spec {
     const char *platform;  /* "ptrace" */
-    const void *image;     /* pid 1's ELF file, read by the CLI */
+    const void *image;     /* without a gofer: pid 1's ELF file, read by the CLI */
     size_t image_size;
     const char *execfn;    /* pid 1's path as given */
     char *const *argv;
     char *const *envp;
     bool strace;
+    /* The gofer's socket (gofer_start), or -1: then the root is an empty
+     * tmpfs. The root is gofer mount 0, read-only under an in-memory
+     * overlay (writes vanish at exit) when root_overlay is set. */
+    int gofer_sock;
+    bool root_overlay;
+    const struct sentry_bind *binds;
+    size_t nbinds;
+    /* With a gofer, pid 1 is looked up in the sandbox (a name without '/'
+     * through PATH, like execvp) and loaded from there; a failure to do so
+     * is described here. */
+    struct sentry_exec_error *exec_error;
 };
 
 /* Boots the sandbox on the calling process and runs it until pid 1 exits.

@@ -111,3 +111,51 @@ _Static_assert(sizeof(struct linux_open_how) == 24, "open_how");
 #define LINUX_RESOLVE_BENEATH 0x08
 #define LINUX_RESOLVE_IN_ROOT 0x10
 #define LINUX_RESOLVE_CACHED 0x20
+
+/* lseek(2) whence. */
+#define LINUX_SEEK_SET 0
+#define LINUX_SEEK_CUR 1
+#define LINUX_SEEK_END 2
+#define LINUX_SEEK_DATA 3
+#define LINUX_SEEK_HOLE 4
+
+/* renameat2(2) flags. */
+#define LINUX_RENAME_NOREPLACE (1 << 0)
+#define LINUX_RENAME_EXCHANGE (1 << 1)
+#define LINUX_RENAME_WHITEOUT (1 << 2)
+
+/* fallocate(2) modes. */
+#define LINUX_FALLOC_FL_KEEP_SIZE 0x01
+#define LINUX_FALLOC_FL_PUNCH_HOLE 0x02
+#define LINUX_FALLOC_FL_NO_HIDE_STALE 0x04
+#define LINUX_FALLOC_FL_COLLAPSE_RANGE 0x08
+#define LINUX_FALLOC_FL_ZERO_RANGE 0x10
+#define LINUX_FALLOC_FL_INSERT_RANGE 0x20
+#define LINUX_FALLOC_FL_UNSHARE_RANGE 0x40
+
+/* flock(2) operations. */
+#define LINUX_LOCK_SH 1
+#define LINUX_LOCK_EX 2
+#define LINUX_LOCK_NB 4
+#define LINUX_LOCK_UN 8
+
+/* close_range(2) flags. */
+#define LINUX_CLOSE_RANGE_UNSHARE (1U << 1)
+#define LINUX_CLOSE_RANGE_CLOEXEC (1U << 2)
+
+/* access(2) modes. */
+#define LINUX_F_OK 0
+#define LINUX_X_OK 1
+#define LINUX_W_OK 2
+#define LINUX_R_OK 4
+
+/* preadv2/pwritev2 flags. */
+#define LINUX_RWF_HIPRI 0x00000001
+#define LINUX_RWF_DSYNC 0x00000002
+#define LINUX_RWF_SYNC 0x00000004
+#define LINUX_RWF_NOWAIT 0x00000008
+#define LINUX_RWF_APPEND 0x00000010
+
+/* setxattr(2) flags. */
+#define LINUX_XATTR_CREATE 0x1
+#define LINUX_XATTR_REPLACE 0x2

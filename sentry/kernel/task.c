@@ -121,6 +121,8 @@ void task_run(struct task *t)
             int err = mm_fault(t->mm, fault.addr, fault.mapped, &code);
             if (err == -LINUX_EFAULT)
                 task_force_signal(t, LINUX_SIGSEGV, code, fault.addr);
+            else if (err == -LINUX_EIO) /* past the end of a mapped file */
+                task_force_signal(t, LINUX_SIGBUS, code, fault.addr);
             else if (err)
                 task_kill_by_signal(t, LINUX_SIGKILL); /* out of memory */
             break;

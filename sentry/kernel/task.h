@@ -62,6 +62,10 @@ struct task {
     bool no_new_privs; /* PR_SET_NO_NEW_PRIVS: kept across execve */
     bool undumpable;   /* PR_SET_DUMPABLE 0. Per mm in Linux: execve resets it */
     int pdeath_signal; /* PR_SET_PDEATHSIG, 0 for none; not delivered yet */
+    /* Blocking (sentry/kernel/waitqueue.c); all zero at creation. */
+    struct task_sleep *sleep; /* set while asleep in task_block */
+    bool wake_pending;        /* woken since it last slept */
+    bool interrupt_pending;   /* task_interrupt: waits return -ERESTARTSYS */
 };
 
 /* Creates the first task (pid 1) of the kernel with an empty mm and the
@@ -74,3 +78,11 @@ void task_run(struct task *t);
 void task_exit(struct task *t, int status, bool group);
 /* Terminates the thread group as if by an uncaught signal signo. */
 void task_kill_by_signal(struct task *t, int signo);
+
+/* The task whose thread is calling, for code reached without one (file and
+ * inode ops: a pipe read that blocks, /proc/self). task_run sets it with
+ * task_set_current; until then, and on threads without a task, it is the
+ * kernel's init task (the only task before fork exists). Defined in
+ * waitqueue.c. */
+struct task *task_current(void);
+void task_set_current(struct task *t);

@@ -1,9 +1,10 @@
-/* ELF parsing and validation: checks an x86_64 ELF64 executable held in a
- * byte buffer and extracts what the loader needs. See elf.h.
+/* ELF parsing and validation: checks an x86_64 ELF64 executable, read
+ * through a callback (a file) or held in a byte buffer, and extracts what the
+ * loader needs. See elf.h.
  *
- * The buffer is untrusted: every header is copied out with memcpy (no
- * unaligned or out-of-bounds access) and every offset and size is checked
- * with overflow-safe arithmetic before use. */
+ * The file is untrusted: headers are read into local copies (no unaligned
+ * or out-of-bounds access) and every offset and size is checked with
+ * overflow-safe arithmetic before use. */
 #include "sentry/loader/elf.h"
 
 #include <elf.h>
@@ -22,8 +23,8 @@ static int fail(const char **out_err, const char *msg)
     return -LINUX_ENOEXEC;
 }
 
-/* True if [off, off+len) lies inside a buffer of size bytes. */
-static bool in_file(uint64_t off, uint64_t len, size_t size)
+/* True if [off, off+len) lies inside a file of size bytes. */
+static bool in_file(uint64_t off, uint64_t len, uint64_t size)
 {
     return off <= size && len <= size - off;
 }
@@ -40,13 +41,8 @@ static int prot_from_flags(uint32_t p_flags)
     return prot;
 }
 
-static int check_ehdr(const unsigned char *p, size_t size, Elf64_Ehdr *eh, const char **out_err)
+static int check_ehdr(const Elf64_Ehdr *eh, uint64_t size, const char **out_err)
 {
-    if (size < SELFMAG || memcmp(p, ELFMAG, SELFMAG) != 0)
-        return fail(out_err, "not an ELF file");
-    if (size < sizeof(*eh))
-        return fail(out_err, "truncated ELF header");
-    memcpy(eh, p, sizeof(*eh));
     if (eh->e_ident[EI_CLASS] != ELFCLASS64)
         return fail(out_err, "not a 64-bit ELF file");
     if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
@@ -63,10 +59,14 @@ static int check_ehdr(const unsigned char *p, size_t size, Elf64_Ehdr *eh, const
         return fail(out_err, "no program headers");
     if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * eh->e_phentsize, size))
         return fail(out_err, "truncated program headers");
+    /* Linux reads at most a page of program headers. */
+    if ((uint64_t)eh->e_phnum * eh->e_phentsize > ELF_MAX_PHDRS_SIZE)
+        return fail(out_err, "too many program headers");
     return 0;
 }
 
-static int add_load(struct elf_info *info, const Elf64_Phdr *ph, size_t size, const char **out_err)
+static int add_load(struct elf_info *info, const Elf64_Phdr *ph, uint64_t size,
+                    const char **out_err)
 {
     if (info->nsegs == ELF_MAX_LOAD_SEGS)
         return fail(out_err, "too many PT_LOAD segments");
@@ -89,11 +89,31 @@ static int add_load(struct elf_info *info, const Elf64_Phdr *ph, size_t size, co
     seg->offset = ph->p_offset;
     seg->filesz = ph->p_filesz;
     seg->prot = prot_from_flags(ph->p_flags);
+    /* Linux's maximum_alignment: powers of two only, at least a page. */
+    uint64_t align = ph->p_align;
+    if (align && (align & (align - 1)) == 0 && align > info->align && align <= ELF_MAX_ALIGN)
+        info->align = align;
     return 0;
 }
 
-static int read_interp(struct elf_info *info, const unsigned char *p, const Elf64_Phdr *ph,
-                       size_t size, const char **out_err)
+/* Reads exactly size bytes at off. Returns 0, -LINUX_ENOEXEC (with
+ * *out_err = short_msg) for a short read, or the reader's -errno. */
+static int read_exact(elf_read_fn read, void *ctx, void *buf, size_t size, uint64_t off,
+                      const char *short_msg, const char **out_err)
+{
+    long n = read(ctx, buf, size, off);
+    if (n < 0) {
+        if (out_err)
+            *out_err = "read error";
+        return (int)n;
+    }
+    if ((size_t)n != size)
+        return fail(out_err, short_msg);
+    return 0;
+}
+
+static int read_interp(struct elf_info *info, elf_read_fn read, void *ctx, const Elf64_Phdr *ph,
+                       uint64_t size, const char **out_err)
 {
     if (!in_file(ph->p_offset, ph->p_filesz, size))
         return fail(out_err, "PT_INTERP outside the file");
@@ -101,28 +121,49 @@ static int read_interp(struct elf_info *info, const unsigned char *p, const Elf6
         return fail(out_err, "PT_INTERP too long");
     if (ph->p_filesz == 0)
         return fail(out_err, "empty PT_INTERP");
-    const char *s = (const char *)p + ph->p_offset;
+    char *s = info->interp;
+    int err = read_exact(read, ctx, s, ph->p_filesz, ph->p_offset, "PT_INTERP outside the file",
+                         out_err);
+    if (err)
+        return err;
     if (s[ph->p_filesz - 1] != '\0')
         return fail(out_err, "PT_INTERP not NUL-terminated");
     if (s[0] == '\0')
         return fail(out_err, "empty PT_INTERP");
-    memcpy(info->interp, s, ph->p_filesz); /* ends with the NUL checked above */
     info->has_interp = true;
     return 0;
 }
 
-int elf_parse(const void *data, size_t size, struct elf_info *out_info, const char **out_err)
+int elf_parse_file(elf_read_fn read, void *ctx, uint64_t size, struct elf_info *out_info,
+                   const char **out_err)
 {
-    const unsigned char *p = data;
     struct elf_info *info = out_info;
     Elf64_Ehdr eh;
+    unsigned char magic[SELFMAG];
+    /* Program headers, read in one piece (at most ELF_MAX_PHDRS_SIZE). */
+    Elf64_Phdr phdrs[ELF_MAX_PHDRS_SIZE / sizeof(Elf64_Phdr)];
 
     memset(info, 0, sizeof(*info));
     if (out_err)
         *out_err = NULL;
-    int err = check_ehdr(p, size, &eh, out_err);
+    int err;
+    if (size < SELFMAG || read(ctx, magic, SELFMAG, 0) != SELFMAG ||
+        memcmp(magic, ELFMAG, SELFMAG) != 0) {
+        err = fail(out_err, "not an ELF file");
+        goto out_clear;
+    }
+    if (size < sizeof(eh)) {
+        err = fail(out_err, "truncated ELF header");
+        goto out_clear;
+    }
+    err = read_exact(read, ctx, &eh, sizeof(eh), 0, "truncated ELF header", out_err);
+    if (!err)
+        err = check_ehdr(&eh, size, out_err);
+    if (!err)
+        err = read_exact(read, ctx, phdrs, (size_t)eh.e_phnum * sizeof(Elf64_Phdr), eh.e_phoff,
+                         "truncated program headers", out_err);
     if (err)
-        return err;
+        goto out_clear;
 
     info->is_dyn = eh.e_type == ET_DYN;
     info->entry = eh.e_entry;
@@ -130,29 +171,29 @@ int elf_parse(const void *data, size_t size, struct elf_info *out_info, const ch
     info->phnum = eh.e_phnum;
     info->phentsize = eh.e_phentsize;
     info->exec_stack = true;
+    info->align = LINUX_PAGE_SIZE;
 
     bool have_phdr = false, have_stack = false;
     for (uint16_t i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        memcpy(&ph, p + eh.e_phoff + (uint64_t)i * eh.e_phentsize, sizeof(ph));
-        switch (ph.p_type) {
+        const Elf64_Phdr *ph = &phdrs[i];
+        switch (ph->p_type) {
         case PT_LOAD:
-            err = add_load(info, &ph, size, out_err);
+            err = add_load(info, ph, size, out_err);
             break;
         case PT_INTERP:
             /* Linux uses the first PT_INTERP; so do we. */
             if (!info->has_interp)
-                err = read_interp(info, p, &ph, size, out_err);
+                err = read_interp(info, read, ctx, ph, size, out_err);
             break;
         case PT_PHDR:
             if (!have_phdr) {
-                info->phdr_vaddr = ph.p_vaddr;
+                info->phdr_vaddr = ph->p_vaddr;
                 have_phdr = true;
             }
             break;
         case PT_GNU_STACK:
             if (!have_stack) {
-                info->exec_stack = (ph.p_flags & PF_X) != 0;
+                info->exec_stack = (ph->p_flags & PF_X) != 0;
                 have_stack = true;
             }
             break;
@@ -186,4 +227,25 @@ int elf_parse(const void *data, size_t size, struct elf_info *out_info, const ch
 out_clear:
     memset(info, 0, sizeof(*info));
     return err;
+}
+
+struct elf_buffer {
+    const unsigned char *data;
+    size_t size;
+};
+
+static long buffer_read(void *ctx, void *buf, size_t size, uint64_t off)
+{
+    const struct elf_buffer *b = ctx;
+    if (off >= b->size)
+        return 0;
+    size_t n = b->size - off < size ? (size_t)(b->size - off) : size;
+    memcpy(buf, b->data + off, n);
+    return (long)n;
+}
+
+int elf_parse(const void *data, size_t size, struct elf_info *out_info, const char **out_err)
+{
+    struct elf_buffer b = {.data = data, .size = data ? size : 0};
+    return elf_parse_file(buffer_read, &b, b.size, out_info, out_err);
 }

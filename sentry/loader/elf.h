@@ -1,5 +1,6 @@
 /* ELF parsing and validation (x86_64 ELF64 little-endian executables).
- * Pure logic over a byte buffer: no mapping, no I/O; unit-tested alone. */
+ * Pure logic over a byte buffer or a read callback: no mapping, no I/O of
+ * its own; unit-tested alone. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +9,10 @@
 
 #define ELF_MAX_LOAD_SEGS 16
 #define ELF_MAX_INTERP 4096
+/* Linux reads at most this many bytes of program headers (ELF_MIN_ALIGN). */
+#define ELF_MAX_PHDRS_SIZE 4096
+/* Largest PT_LOAD alignment honoured (larger ones are treated as none). */
+#define ELF_MAX_ALIGN (1ULL << 30)
 
 struct elf_load_seg {
     uint64_t vaddr;  /* p_vaddr, not yet biased */
@@ -28,6 +33,8 @@ struct elf_info {
     int nsegs;
     uint64_t min_vaddr;      /* page-rounded-down lowest PT_LOAD vaddr */
     uint64_t max_vaddr;      /* highest vaddr + memsz of any PT_LOAD */
+    uint64_t align;          /* largest power-of-two p_align of the PT_LOADs,
+                                at least the page size */
     bool has_interp;
     char interp[ELF_MAX_INTERP]; /* PT_INTERP path, NUL-terminated */
     bool exec_stack;         /* PT_GNU_STACK has PF_X (or no PT_GNU_STACK) */
@@ -42,5 +49,16 @@ struct elf_info {
  * segments with filesz > memsz, file ranges outside the file, vaddr+memsz
  * overflow or beyond the 47-bit user address space, p_vaddr and p_offset
  * not congruent modulo the page size, PT_LOADs not in ascending vaddr order
- * or overlapping, and a PT_INTERP that is empty, unterminated or too long. */
+ * or overlapping, a PT_INTERP that is empty, unterminated or too long, and
+ * more than ELF_MAX_PHDRS_SIZE bytes of program headers. */
 int elf_parse(const void *data, size_t size, struct elf_info *out_info, const char **out_err);
+
+/* Reads up to size bytes at file offset off into buf. Returns the bytes read
+ * (fewer only at the end of the file) or -errno. */
+typedef long (*elf_read_fn)(void *ctx, void *buf, size_t size, uint64_t off);
+/* elf_parse for a file of size bytes read through read(ctx, ...): the same
+ * checks (and "too many program headers" past ELF_MAX_PHDRS_SIZE bytes of
+ * them, as Linux). A read error is returned as is, with *out_err "read
+ * error"; a short read is -LINUX_ENOEXEC. */
+int elf_parse_file(elf_read_fn read, void *ctx, uint64_t size, struct elf_info *out_info,
+                   const char **out_err);

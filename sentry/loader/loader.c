@@ -1,10 +1,9 @@
-/* Loading a static ELF program into a fresh address space: segments, brk,
- * the stack with argv, envp and auxv, and the initial registers.
+/* Loading an ELF program into a fresh address space: the stack with argv,
+ * envp and auxv, and the initial registers. The segments (program and
+ * interpreter) are mapped by load_elf.c.
  *
- * Until the VFS exists the image is a byte buffer read by the CLI; segments
- * are copied into private anonymous memory (file-backed mappings come with
- * the files issue). No vDSO is mapped: the application's clock calls come
- * to the sentry as syscalls, and nothing of the host's leaks in. */
+ * No vDSO is mapped: the application's clock calls come to the sentry as
+ * syscalls, and nothing of the host's leaks in. */
 #include "sentry/loader/loader.h"
 
 #include <stdio.h>
@@ -16,12 +15,15 @@
 #include "abi/linux/auxv.h"
 #include "abi/linux/errno.h"
 #include "abi/linux/mman.h"
+#include "abi/linux/stat.h"
 #include "lib/log.h"
 #include "lib/panic.h"
 #include "platform/platform.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/elf.h"
+#include "sentry/loader/loader_internal.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vfs/file.h"
 
 /* Linux's ELF_ET_DYN_BASE for x86_64: where position-independent programs
  * are loaded, before randomization. */
@@ -32,54 +34,12 @@
 /* Space between the stack's limit and the top of the mmap area. */
 #define LOADER_STACK_GAP (128ULL << 20)
 
-static uint64_t loader_random_pages(unsigned bits)
+uint64_t loader_random_pages(unsigned bits)
 {
     uint64_t r = 0;
     if (getrandom(&r, sizeof(r), 0) != sizeof(r))
         r = 0;
     return (r & ((1ULL << bits) - 1)) * LINUX_PAGE_SIZE;
-}
-
-static int loader_map_segments(struct mm *mm, const struct elf_info *info, const uint8_t *image,
-                               uint64_t bias)
-{
-    uint64_t prev_end = 0;
-    for (int i = 0; i < info->nsegs; i++) {
-        const struct elf_load_seg *s = &info->segs[i];
-        if (s->memsz == 0)
-            continue;
-        uint64_t start = page_round_down(s->vaddr + bias);
-        uint64_t end = page_round_up(s->vaddr + bias + s->memsz);
-        /* A page shared with the previous segment is mapped already. */
-        uint64_t map_start = start < prev_end ? prev_end : start;
-        if (map_start < end) {
-            long r = mm_mmap(mm, map_start, end - map_start,
-                             LINUX_PROT_READ | LINUX_PROT_WRITE,
-                             LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_FIXED);
-            if (r < 0)
-                return (int)r;
-        }
-        if (s->filesz > 0 && copy_out(mm, s->vaddr + bias, image + s->offset, s->filesz) < 0)
-            return -LINUX_EFAULT;
-        prev_end = end > prev_end ? end : prev_end;
-    }
-    /* Final protections; a page shared by two segments gets both. */
-    for (int i = 0; i < info->nsegs; i++) {
-        const struct elf_load_seg *s = &info->segs[i];
-        if (s->memsz == 0)
-            continue;
-        uint64_t start = page_round_down(s->vaddr + bias);
-        uint64_t end = page_round_up(s->vaddr + bias + s->memsz);
-        long r = mm_mprotect(mm, start, end - start, s->prot);
-        if (r < 0)
-            return (int)r;
-        if (i > 0 && page_round_up(info->segs[i - 1].vaddr + bias + info->segs[i - 1].memsz) > start) {
-            r = mm_mprotect(mm, start, LINUX_PAGE_SIZE, s->prot | info->segs[i - 1].prot);
-            if (r < 0)
-                return (int)r;
-        }
-    }
-    return 0;
 }
 
 /* Bytes of the strings of a NULL-terminated vector, NULs included. */
@@ -185,32 +145,82 @@ static int loader_build_stack(struct task *t, const struct loader_args *la, uint
     return 0;
 }
 
-int loader_load(struct task *t, const struct loader_args *la, const char **out_err)
+
+/* Loads the interpreter named by info into t->mm below the mmap base.
+ * Returns 0 with its bias in *out_bias, or -errno with *out_err set. */
+static int loader_load_interp(struct task *t, const struct elf_info *info, uint64_t *out_bias,
+                              uint64_t *out_entry, const char **out_err)
 {
-    static struct elf_info info; /* large (PT_INTERP buffer): not on the stack */
-    struct mm *mm = t->mm;
-    *out_err = NULL;
-    int err = elf_parse(la->image, la->image_size, &info, out_err);
-    if (err)
+    struct file *f;
+    int err = loader_open_exec(t, LINUX_AT_FDCWD, info->interp, 0, 0, &f);
+    if (err) {
+        *out_err = "cannot open the ELF interpreter";
         return err;
-    if (info.has_interp) {
-        *out_err = "dynamically linked programs (PT_INTERP) are not supported yet";
-        return -LINUX_ENOEXEC;
+    }
+    struct elf_info *ii = malloc(sizeof(*ii));
+    if (!ii) {
+        err = -LINUX_ENOMEM;
+        goto out_put_file;
+    }
+    err = loader_parse_file(f, ii, out_err);
+    if (err) {
+        /* Linux: an interpreter that is no valid ELF file is ELIBBAD. */
+        if (err == -LINUX_ENOEXEC)
+            err = -LINUX_ELIBBAD;
+        *out_err = "bad ELF interpreter";
+        goto out_free;
     }
     uint64_t bias = 0;
-    if (info.is_dyn)
-        bias = LOADER_DYN_BASE + loader_random_pages(20) - info.min_vaddr;
-    err = loader_map_segments(mm, &info, la->image, bias);
+    if (ii->is_dyn && (err = loader_interp_bias(t->mm, ii, &bias)) != 0) {
+        *out_err = "no room for the ELF interpreter";
+        goto out_free;
+    }
+    err = loader_map_elf(t->mm, f, ii, bias);
+    if (err) {
+        *out_err = "cannot map the ELF interpreter";
+        goto out_free;
+    }
+    *out_bias = bias;
+    *out_entry = ii->entry + bias;
+out_free:
+    free(ii);
+out_put_file:
+    file_put(f);
+    return err;
+}
+
+int loader_load_file(struct task *t, struct file *f, const struct loader_args *la,
+                     const char **out_err)
+{
+    struct mm *mm = t->mm;
+    *out_err = NULL;
+    struct elf_info *info = malloc(sizeof(*info)); /* large (PT_INTERP buffer) */
+    if (!info)
+        return -LINUX_ENOMEM;
+    int err = loader_parse_file(f, info, out_err);
+    if (err)
+        goto out;
+    if (!f->ops->get_pages) {
+        *out_err = "the file cannot be mapped"; /* Linux: no mmap op, ENOEXEC */
+        err = -LINUX_ENOEXEC;
+        goto out;
+    }
+    uint64_t bias = 0;
+    if (info->is_dyn) {
+        uint64_t base = (LOADER_DYN_BASE + loader_random_pages(20)) & ~(info->align - 1);
+        bias = base - info->min_vaddr;
+    }
+    err = loader_map_elf(mm, f, info, bias);
     if (err) {
         *out_err = "cannot map the program's segments";
-        return err;
+        goto out;
     }
 
     uint64_t stack_top = PF_TASK_SIZE - LINUX_PAGE_SIZE - loader_random_pages(16);
     struct vma stack = {
         .start = stack_top - LOADER_STACK_SIZE,
         .end = stack_top,
-        .prot = LINUX_PROT_READ | LINUX_PROT_WRITE | (info.exec_stack ? LINUX_PROT_EXEC : 0),
+        .prot = LINUX_PROT_READ | LINUX_PROT_WRITE | (info->exec_stack ? LINUX_PROT_EXEC : 0),
         .max_prot = LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC,
         .flags = VMA_STACK | VMA_GROWSDOWN,
         .name = "[stack]",
@@ -218,25 +228,33 @@ int loader_load(struct task *t, const struct loader_args *la, const char **out_e
     if (!vma_range_free(&mm->vmas, stack.start, stack.end) ||
         vma_insert(&mm->vmas, &stack) != 0) {
         *out_err = "the program's segments overlap the stack";
-        return -LINUX_ENOMEM;
+        err = -LINUX_ENOMEM;
+        goto out;
     }
     mm->stack_start = stack.start;
     mm->stack_end = stack.end;
     mm->mmap_base = stack.start - LOADER_STACK_GAP - loader_random_pages(24);
 
-    uint64_t load_end = page_round_up(info.max_vaddr + bias);
+    uint64_t entry = info->entry + bias, interp_bias = 0;
+    if (info->has_interp) {
+        err = loader_load_interp(t, info, &interp_bias, &entry, out_err);
+        if (err)
+            goto out;
+    }
+
+    uint64_t load_end = page_round_up(info->max_vaddr + bias);
     mm->brk_start = mm->brk = load_end + loader_random_pages(13);
 
     uint64_t auxv[] = {
         LINUX_AT_HWCAP, getauxval(AT_HWCAP),
         LINUX_AT_PAGESZ, LINUX_PAGE_SIZE,
         LINUX_AT_CLKTCK, 100,
-        LINUX_AT_PHDR, info.phdr_vaddr ? info.phdr_vaddr + bias : 0,
-        LINUX_AT_PHENT, info.phentsize,
-        LINUX_AT_PHNUM, info.phnum,
-        LINUX_AT_BASE, 0,
+        LINUX_AT_PHDR, info->phdr_vaddr ? info->phdr_vaddr + bias : 0,
+        LINUX_AT_PHENT, info->phentsize,
+        LINUX_AT_PHNUM, info->phnum,
+        LINUX_AT_BASE, interp_bias,
         LINUX_AT_FLAGS, 0,
-        LINUX_AT_ENTRY, info.entry + bias,
+        LINUX_AT_ENTRY, info->entry + bias,
         LINUX_AT_UID, t->cred.uid,
         LINUX_AT_EUID, t->cred.euid,
         LINUX_AT_GID, t->cred.gid,
@@ -253,12 +271,12 @@ int loader_load(struct task *t, const struct loader_args *la, const char **out_e
     err = loader_build_stack(t, la, stack_top, auxv, sizeof(auxv) / sizeof(auxv[0]), &sp);
     if (err) {
         *out_err = err == -LINUX_E2BIG ? "argument list too long" : "cannot build the stack";
-        return err;
+        goto out;
     }
 
     struct cpu_regs *r = &t->cpu.regs;
     memset(r, 0, sizeof(*r));
-    r->rip = info.entry + bias;
+    r->rip = entry;
     r->rsp = sp;
     r->cs = 0x33;
     r->ss = 0x2b;
@@ -266,8 +284,28 @@ int loader_load(struct task *t, const struct loader_args *la, const char **out_e
     r->orig_rax = (uint64_t)-1;
     t->cpu.regs_dirty = true;
 
+    if (mm->exe_file)
+        file_put(mm->exe_file);
+    file_get(f);
+    mm->exe_file = f;
+
     const char *base = strrchr(la->execfn, '/');
     base = base ? base + 1 : la->execfn;
     snprintf(t->comm, sizeof(t->comm), "%s", base);
-    return 0;
+out:
+    free(info);
+    return err;
+}
+
+int loader_load(struct task *t, const struct loader_args *la, const char **out_err)
+{
+    *out_err = NULL;
+    struct file *f = loader_image_file_new(la->image, la->image_size);
+    if (!f) {
+        *out_err = "out of memory for the program image";
+        return -LINUX_ENOMEM;
+    }
+    int err = loader_load_file(t, f, la, out_err);
+    file_put(f);
+    return err;
 }

@@ -115,15 +115,23 @@ uint64_t memfile_alloc(uint64_t len, uint64_t align)
     return start;
 }
 
+void memfile_punch(uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return;
+    SENTRY_ASSERT(off + len <= mf_top);
+    if (fallocate(mf_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0)
+        panic("memory file: cannot punch [%#lx, +%#lx): %s", (unsigned long)off,
+              (unsigned long)len, strerror(errno));
+}
+
 void memfile_free(uint64_t off, uint64_t len)
 {
     if (len == 0)
         return;
     SENTRY_ASSERT(off + len <= mf_top && mf_in_use >= len);
     mf_in_use -= len;
-    if (fallocate(mf_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0)
-        panic("memory file: cannot free [%#lx, +%#lx): %s", (unsigned long)off,
-              (unsigned long)len, strerror(errno));
+    memfile_punch(off, len);
     mf_free_insert(off, len);
 }
 

@@ -17,6 +17,9 @@ uint64_t memfile_alloc(uint64_t len, uint64_t align);
 /* Frees a range from memfile_alloc (or part of one): its pages go back to
  * the host. */
 void memfile_free(uint64_t off, uint64_t len);
+/* Punches [off, off + len) (page-aligned, allocated): its pages read as
+ * zeros and go back to the host, but the range stays allocated. */
+void memfile_punch(uint64_t off, uint64_t len);
 /* The sentry's address of memory-file offset off. */
 static inline void *memfile_ptr(uint64_t off)
 {

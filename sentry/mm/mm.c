@@ -1,39 +1,47 @@
-/* Address spaces: mmap, munmap, mprotect, mremap, madvise, brk, mincore and
- * page faults over the sentry's own VMA set.
+/* Address spaces: mmap, munmap, mprotect, mremap, madvise, brk and mincore
+ * over the sentry's own VMA set. Faults, copy-on-write and translation are in
+ * fault.c, file mappings in mm_file.c.
  *
  * Private anonymous memory gets memory-file pages on first touch (fault or
- * copy), a whole populate unit at a time, recorded as pmas. Shared anonymous
- * memory is an mm_object allocated at mmap time. The platform's view (the
- * stub's page tables) is filled lazily by faults and emptied eagerly by
- * munmap/mprotect/madvise, so it never grants more than the VMAs say.
+ * copy), a whole populate unit at a time, recorded as pmas. Shared memory
+ * (anonymous or file) is an mm_object whose pages the VMA maps; private file
+ * mappings map the object's pages read-only and copy a page into a pma on
+ * its first write. The platform's view (the stub's page tables) is filled
+ * lazily by faults and emptied eagerly by munmap/mprotect/madvise, so it
+ * never grants more than the VMAs say.
  *
  * Lock order: the kernel lock covers every mm. */
 #include "sentry/mm/mm.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "abi/linux/errno.h"
 #include "abi/linux/mman.h"
-#include "abi/linux/signal.h"
 #include "lib/panic.h"
 #include "platform/platform.h"
 #include "sentry/mm/memfile.h"
+#include "sentry/mm/mm_internal.h"
+#include "sentry/vfs/file.h"
 
-/* Faults and copies populate this much around the touched page (aligned),
- * so a loop over a large buffer leaves the host kernel once per unit. */
-#define MM_POPULATE_UNIT (2ULL << 20)
-
-static void mm_obj_put(struct mm_object *obj)
+static void mm_vma_get(const struct vma *v)
 {
-    SENTRY_ASSERT(obj->refs > 0);
-    if (--obj->refs == 0) {
-        memfile_free(obj->mf_off, obj->size);
-        free(obj);
-    }
+    if (v->obj)
+        mm_object_get(v->obj);
+    if (v->file)
+        file_get(v->file);
 }
 
-static void mm_release_pages(uint64_t mf_off, uint64_t len)
+static void mm_vma_put(const struct vma *v)
+{
+    if (v->obj)
+        mm_object_put(v->obj);
+    if (v->file)
+        file_put(v->file);
+}
+
+const struct vma_ref_ops mm_vma_refs = {.get = mm_vma_get, .put = mm_vma_put};
+
+void mm_release_pages(uint64_t mf_off, uint64_t len)
 {
     memfile_free(mf_off, len);
 }
@@ -50,6 +58,7 @@ struct mm *mm_new(void)
     }
     mm->refs = 1;
     mm->mmap_base = PF_TASK_SIZE;
+    mm->vmas.refs = &mm_vma_refs;
     return mm;
 }
 
@@ -64,18 +73,18 @@ void mm_put(struct mm *mm)
     if (--mm->refs > 0)
         return;
     platform->as_release(mm->as);
-    vma_set_free(&mm->vmas, mm_obj_put);
+    vma_set_free(&mm->vmas);
     pma_set_free(&mm->pmas, mm_release_pages);
+    if (mm->exe_file)
+        file_put(mm->exe_file);
     free(mm);
 }
 
-/* Removes every mapping in [start, end): VMAs, private pages, and the
- * platform's view. */
-static int mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+int mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
 {
     if (vma_range_free(&mm->vmas, start, end))
         return 0;
-    int err = vma_remove_range(&mm->vmas, start, end, mm_obj_put);
+    int err = vma_remove_range(&mm->vmas, start, end);
     if (err)
         return err;
     err = pma_remove_range(&mm->pmas, start, end, mm_release_pages);
@@ -84,95 +93,7 @@ static int mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
     return platform->as_unmap(mm->as, start, end - start);
 }
 
-/* Gives private pages to every hole of [start, end) (inside one VMA). */
-static int mm_populate_private(struct mm *mm, uint64_t start, uint64_t end)
-{
-    uint64_t addr = start;
-    size_t i = pma_lower_bound(&mm->pmas, addr);
-    while (addr < end) {
-        struct pma *p = i < mm->pmas.count ? &mm->pmas.v[i] : NULL;
-        if (p && p->start <= addr) {
-            addr = p->end;
-            i++;
-            continue;
-        }
-        uint64_t hole_end = p && p->start < end ? p->start : end;
-        uint64_t len = hole_end - addr;
-        uint64_t align = (addr % MM_POPULATE_UNIT == 0 && len == MM_POPULATE_UNIT)
-                             ? MM_POPULATE_UNIT
-                             : LINUX_PAGE_SIZE;
-        uint64_t off = memfile_alloc(len, align);
-        if (off == (uint64_t)-1)
-            return -LINUX_ENOMEM;
-        struct pma np = {.start = addr, .end = hole_end, .mf_off = off, .private_owned = true};
-        int err = pma_insert(&mm->pmas, &np);
-        if (err) {
-            memfile_free(off, len);
-            return err;
-        }
-        addr = hole_end;
-        i = pma_lower_bound(&mm->pmas, addr);
-    }
-    return 0;
-}
-
-/* The populate unit around addr, clipped to the VMA. */
-static void mm_unit_around(const struct vma *v, uint64_t addr, uint64_t *out_start,
-                           uint64_t *out_end)
-{
-    uint64_t s = addr & ~(MM_POPULATE_UNIT - 1);
-    uint64_t e = s + MM_POPULATE_UNIT;
-    *out_start = s < v->start ? v->start : s;
-    *out_end = e > v->end ? v->end : e;
-}
-
-static int mm_map_into_platform(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
-{
-    if (v->obj)
-        return platform->as_map(mm->as, start, end - start, v->prot,
-                                v->obj->mf_off + v->obj_off + (start - v->start));
-    size_t i = pma_lower_bound(&mm->pmas, start);
-    for (; i < mm->pmas.count && mm->pmas.v[i].start < end; i++) {
-        const struct pma *p = &mm->pmas.v[i];
-        uint64_t s = p->start > start ? p->start : start;
-        uint64_t e = p->end < end ? p->end : end;
-        int err = platform->as_map(mm->as, s, e - s, v->prot, p->mf_off + (s - p->start));
-        if (err)
-            return err;
-    }
-    return 0;
-}
-
-int mm_fault(struct mm *mm, uint64_t addr, bool mapped, int *out_code)
-{
-    struct vma *v = vma_find(&mm->vmas, addr);
-    if (!v) {
-        *out_code = LINUX_SEGV_MAPERR;
-        return -LINUX_EFAULT;
-    }
-    /* The platform maps pages with exactly the VMA's protection, so a fault
-     * on a present page is an access the VMA forbids. */
-    if (mapped || v->prot == LINUX_PROT_NONE) {
-        *out_code = LINUX_SEGV_ACCERR;
-        return -LINUX_EFAULT;
-    }
-    uint64_t start, end;
-    mm_unit_around(v, addr, &start, &end);
-    if (!v->obj) {
-        int err = mm_populate_private(mm, start, end);
-        if (err)
-            return err; /* out of memory: the caller kills the task */
-    }
-    int err = mm_map_into_platform(mm, v, start, end);
-    if (err)
-        panic("mm: cannot map [%#lx, %#lx) into the address space: %d", (unsigned long)start,
-              (unsigned long)end, err);
-    return 0;
-}
-
-/* Linux's checks common to mmap's address choice. Returns the address for
- * a mapping of len bytes or -errno. */
-static long mm_choose_addr(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+long mm_choose_addr(struct mm *mm, uint64_t addr, uint64_t len, int flags)
 {
     if (len > PF_TASK_SIZE - MM_MIN_ADDR)
         return -LINUX_ENOMEM;
@@ -200,6 +121,16 @@ static long mm_choose_addr(struct mm *mm, uint64_t addr, uint64_t len, int flags
     return a ? (long)a : -LINUX_ENOMEM;
 }
 
+int mm_install_vma(struct mm *mm, const struct vma *v)
+{
+    int err = mm_unmap_range(mm, v->start, v->end);
+    if (!err)
+        err = vma_insert(&mm->vmas, v);
+    if (err)
+        mm_vma_put(v);
+    return err;
+}
+
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags)
 {
     if (len == 0)
@@ -211,7 +142,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags)
         type != LINUX_MAP_SHARED_VALIDATE)
         return -LINUX_EINVAL;
     if (!(flags & LINUX_MAP_ANONYMOUS))
-        return -LINUX_ENODEV;
+        return -LINUX_ENODEV; /* files go through mm_mmap_file */
     /* Anonymous memory knows only private and shared. */
     if (type == LINUX_MAP_SHARED_VALIDATE)
         return -LINUX_EINVAL;
@@ -235,26 +166,12 @@ long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags)
     if (flags & LINUX_MAP_GROWSDOWN)
         v.flags |= VMA_GROWSDOWN;
     if (v.flags & VMA_SHARED) {
-        v.obj = calloc(1, sizeof(*v.obj));
+        v.obj = mm_object_new(len, NULL, NULL);
         if (!v.obj)
             return -LINUX_ENOMEM;
-        v.obj->refs = 1;
-        v.obj->size = len;
-        v.obj->mf_off = memfile_alloc(len, LINUX_PAGE_SIZE);
-        if (v.obj->mf_off == (uint64_t)-1) {
-            free(v.obj);
-            return -LINUX_ENOMEM;
-        }
     }
-    int err = mm_unmap_range(mm, addr, addr + len);
-    if (!err)
-        err = vma_insert(&mm->vmas, &v);
-    if (err) {
-        if (v.obj)
-            mm_obj_put(v.obj);
-        return err;
-    }
-    return (long)addr;
+    int err = mm_install_vma(mm, &v);
+    return err ? err : (long)addr;
 }
 
 long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
@@ -373,24 +290,21 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
         }
         /* Grow in place when the VMA ends where the range does and the
          * space after it is free. */
-        if (old_len != 0 && old_addr + old_len == v->end && new_len - old_len <= PF_TASK_SIZE - v->end &&
+        if (old_len != 0 && old_addr + old_len == v->end &&
+            new_len - old_len <= PF_TASK_SIZE - v->end &&
             vma_range_free(&mm->vmas, v->end, old_addr + new_len)) {
+            /* An object does not grow with its mapping: pages past its end
+             * give SIGBUS, as in Linux. */
             struct vma ext = *v;
             ext.start = v->end;
             ext.end = old_addr + new_len;
-            if (ext.obj) {
-                /* A shared object does not grow; only private memory can. */
-                if (ext.obj_off + (ext.end - v->start) > ext.obj->size)
-                    goto move;
-                ext.obj_off += v->end - v->start;
-                ext.obj->refs++;
-            }
+            ext.obj_off += v->end - v->start;
+            mm_vma_get(&ext);
             int err = vma_insert(&mm->vmas, &ext);
-            if (err && ext.obj)
-                mm_obj_put(ext.obj);
+            if (err)
+                mm_vma_put(&ext);
             return err ? err : (long)old_addr;
         }
-    move:
         if (!(flags & LINUX_MREMAP_MAYMOVE))
             return -LINUX_ENOMEM;
         long a = vma_find_gap_down(&mm->vmas, new_len, MM_MIN_ADDR, mm->mmap_base);
@@ -405,21 +319,17 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
     moved.obj_off += old_addr - moved.start;
     moved.start = new_addr;
     moved.end = new_addr + new_len;
-    if (moved.obj) {
-        if (moved.obj_off + new_len > moved.obj->size)
-            moved.end = new_addr + (moved.obj->size - moved.obj_off); /* SIGBUS past it on Linux */
-        moved.obj->refs++;
-    }
+    mm_vma_get(&moved);
     uint64_t copy_len = old_len < new_len ? old_len : new_len;
     int err = vma_insert(&mm->vmas, &moved);
     if (err) {
-        if (moved.obj)
-            mm_obj_put(moved.obj);
+        mm_vma_put(&moved);
         return err;
     }
     if (old_len == 0)
         return (long)new_addr;
-    if (!moved.obj) {
+    if (!(moved.flags & VMA_SHARED)) {
+        /* Private pages (anonymous memory, copies of file pages) move. */
         err = mm_move_pages(mm, old_addr, copy_len, new_addr);
         if (err)
             return err;
@@ -475,18 +385,26 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
         case LINUX_MADV_DONTNEED:
         case LINUX_MADV_DONTNEED_LOCKED:
         case LINUX_MADV_FREE:
-            if (!v->obj) {
+            /* Private pages go (a private file mapping shows the file's
+             * pages again); shared data stays in its object. */
+            if (!(v->flags & VMA_SHARED)) {
                 int err = pma_remove_range(&mm->pmas, s, e, mm_release_pages);
                 if (err)
                     return err;
             }
             platform->as_unmap(mm->as, s, e - s);
             break;
-        case LINUX_MADV_REMOVE:
-            if (!v->obj || !(v->prot & LINUX_PROT_WRITE))
+        case LINUX_MADV_REMOVE: {
+            /* Punches the backing object: shared mappings that may write. */
+            if (!v->obj)
                 return -LINUX_EINVAL;
-            memset(memfile_ptr(v->obj->mf_off + v->obj_off + (s - v->start)), 0, e - s);
+            if (!(v->flags & VMA_SHARED) || !(v->max_prot & LINUX_PROT_WRITE))
+                return -LINUX_EACCES;
+            int err = mm_object_zero(v->obj, v->obj_off + (s - v->start), e - s);
+            if (err)
+                return err;
             break;
+        }
         case LINUX_MADV_WIPEONFORK:
         case LINUX_MADV_KEEPONFORK:
             if (v->obj)
@@ -513,7 +431,8 @@ long mm_brk(struct mm *mm, uint64_t new_brk)
             return (long)mm->brk;
     } else if (new_end > old_end) {
         /* Keep a guard page between the heap and the next mapping. */
-        uint64_t guard_end = new_end + LINUX_PAGE_SIZE > PF_TASK_SIZE ? PF_TASK_SIZE : new_end + LINUX_PAGE_SIZE;
+        uint64_t guard_end =
+            new_end + LINUX_PAGE_SIZE > PF_TASK_SIZE ? PF_TASK_SIZE : new_end + LINUX_PAGE_SIZE;
         if (!vma_range_free(&mm->vmas, old_end, guard_end))
             return (long)mm->brk;
         struct vma v = {
@@ -539,35 +458,14 @@ long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *out_vec)
         if (!v)
             return -LINUX_ENOMEM;
         uint64_t e = v->end < end ? v->end : end;
-        for (; a < e; a += LINUX_PAGE_SIZE)
-            out_vec[(a - addr) / LINUX_PAGE_SIZE] = v->obj || pma_find(&mm->pmas, a) ? 1 : 0;
+        /* Resident: a private page, or (as Linux's page cache residency)
+         * an object page that holds data. */
+        for (; a < e; a += LINUX_PAGE_SIZE) {
+            bool in = !(v->flags & VMA_SHARED) && pma_find(&mm->pmas, a);
+            if (!in && v->obj)
+                in = mm_object_present(v->obj, vma_obj_page(v, a));
+            out_vec[(a - addr) / LINUX_PAGE_SIZE] = in ? 1 : 0;
+        }
     }
     return 0;
-}
-
-/* Used by copy.c: the sentry address of application byte addr and how many
- * bytes from there are contiguous, faulting private pages in. Returns NULL
- * if addr is not accessible for the access. */
-void *mm_translate(struct mm *mm, uint64_t addr, bool write, size_t *out_avail)
-{
-    struct vma *v = vma_find(&mm->vmas, addr);
-    if (!v || !(v->prot & (write ? LINUX_PROT_WRITE : (LINUX_PROT_READ | LINUX_PROT_WRITE |
-                                                         LINUX_PROT_EXEC))))
-        return NULL;
-    if (v->obj) {
-        *out_avail = v->end - addr;
-        return memfile_ptr(v->obj->mf_off + v->obj_off + (addr - v->start));
-    }
-    struct pma *p = pma_find(&mm->pmas, addr);
-    if (!p) {
-        uint64_t start, end;
-        mm_unit_around(v, addr, &start, &end);
-        if (mm_populate_private(mm, start, end) != 0)
-            return NULL;
-        p = pma_find(&mm->pmas, addr);
-        SENTRY_ASSERT(p);
-    }
-    uint64_t e = p->end < v->end ? p->end : v->end;
-    *out_avail = e - addr;
-    return memfile_ptr(p->mf_off + (addr - p->start));
 }

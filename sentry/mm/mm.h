@@ -16,6 +16,7 @@
 #include "sentry/mm/vma.h"
 
 struct pf_as;
+struct file;
 
 /* Linux's vm.mmap_min_addr default: nothing is mapped below it. */
 #define MM_MIN_ADDR 0x10000ULL
@@ -31,6 +32,7 @@ struct mm {
     uint64_t arg_start, arg_end, env_start, env_end;
     uint64_t auxv[64];    /* saved auxv pairs, for /proc/PID/auxv */
     size_t auxv_count;
+    struct file *exe_file; /* the program loaded (/proc/PID/exe), or NULL */
 };
 
 /* A new, empty address space with its platform half. NULL on failure. The
@@ -39,9 +41,18 @@ struct mm *mm_new(void);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 
-/* mmap(2) core. flags are Linux MAP_* values; anonymous memory only until
- * the VFS exists. Returns the address or -errno. */
+/* mmap(2) core for anonymous memory (flags must have MAP_ANONYMOUS; Linux
+ * MAP_* values). Returns the address or -errno. */
 long mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags);
+/* mmap(2) core for a file: maps f's pages (f->ops->get_pages) from offset
+ * off, with Linux's checks (EACCES for the open mode, ENODEV without
+ * get_pages, EOVERFLOW, EOPNOTSUPP for MAP_SHARED_VALIDATE with unknown
+ * flags, EPERM for PROT_EXEC on a noexec mount). MAP_SHARED maps the pages
+ * themselves; MAP_PRIVATE maps them read-only and copies a page on its first
+ * write. The mapping holds references on f and on the pages' object.
+ * Returns the address or -errno. */
+long mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, struct file *f,
+                  uint64_t off);
 long mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
@@ -51,9 +62,16 @@ long mm_brk(struct mm *mm, uint64_t new_brk);
 /* Fills out_vec[(addr-start)/PAGE] for [addr, addr+len). */
 long mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint8_t *out_vec);
 
-/* Handles a fault the platform reported at addr. Returns 0 when the
- * application can go on, or -LINUX_EFAULT with *out_code set to the
- * si_code (SEGV_MAPERR / SEGV_ACCERR) of the SIGSEGV to deliver. */
+/* Handles a fault the platform reported at addr (mapped: a protection fault
+ * on a present page). Returns
+ *   0                 the application can go on (pages mapped, or a
+ *                     copy-on-write done);
+ *   -LINUX_EFAULT     deliver SIGSEGV with si_code *out_code
+ *                     (SEGV_MAPERR / SEGV_ACCERR);
+ *   -LINUX_EIO        deliver SIGBUS with si_code *out_code (BUS_ADRERR):
+ *                     a file mapping's page past the end of the file, or a
+ *                     page the file could not be read for;
+ *   -LINUX_ENOMEM     out of memory (the caller kills the task). */
 int mm_fault(struct mm *mm, uint64_t addr, bool mapped, int *out_code);
 
 /* Copy between the sentry and application memory. They return the number of

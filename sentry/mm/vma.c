@@ -4,11 +4,11 @@
  * Every operation that can fail reserves the array space it needs before it
  * changes anything, so a -LINUX_ENOMEM leaves the set exactly as it was.
  *
- * Object references: each VMA with an obj holds one reference to it. Splitting
- * a VMA takes a new reference for the new piece (obj->refs++); merging two
- * pieces of the same object drops the absorbed piece's reference
- * (obj->refs--, never the last one since the merged VMA keeps one); removing
- * a piece drops its reference through the caller's put_obj.
+ * References: each VMA holds references on its backing (obj, file), taken
+ * and dropped through the set's refs ops. Splitting a VMA takes new ones for
+ * the new piece; merging two pieces of the same backing drops the absorbed
+ * piece's (never the last ones, since the merged VMA keeps its own);
+ * removing a piece drops its.
  *
  * No locking here: the owning mm is changed under the kernel lock. */
 #include "sentry/mm/vma.h"
@@ -125,7 +125,7 @@ static bool vma_can_merge(const struct vma *a, const struct vma *b)
         return false;
     if (!name_equal(a->name, b->name))
         return false;
-    if (a->obj != b->obj)
+    if (a->obj != b->obj || a->file != b->file)
         return false;
     if (a->obj && a->obj_off + (a->end - a->start) != b->obj_off)
         return false;
@@ -137,11 +137,12 @@ static void vma_merge_next(struct vma_set *s, size_t i)
 {
     if (i + 1 >= s->count || !vma_can_merge(&s->v[i], &s->v[i + 1]))
         return;
-    s->v[i].end = s->v[i + 1].end;
-    if (s->v[i].obj)
-        s->v[i].obj->refs--; /* the absorbed piece's reference */
+    struct vma absorbed = s->v[i + 1];
+    s->v[i].end = absorbed.end;
     memmove(&s->v[i + 1], &s->v[i + 2], (s->count - i - 2) * sizeof(*s->v));
     s->count--;
+    if (s->refs)
+        s->refs->put(&absorbed);
 }
 
 void vma_merge_around(struct vma_set *s, size_t i)
@@ -178,10 +179,9 @@ static void vma_split_index(struct vma_set *s, size_t i, uint64_t addr)
     struct vma *left = &s->v[i], *right = &s->v[i + 1];
     left->end = addr;
     right->start = addr;
-    if (right->obj) {
-        right->obj_off += addr - left->start;
-        right->obj->refs++;
-    }
+    right->obj_off += addr - left->start;
+    if (s->refs)
+        s->refs->get(right);
 }
 
 /* Splits at addr if it is strictly inside a VMA; space must be reserved. */
@@ -206,8 +206,7 @@ int vma_split_at(struct vma_set *s, uint64_t addr)
     return 0;
 }
 
-int vma_remove_range(struct vma_set *s, uint64_t start, uint64_t end,
-                     void (*put_obj)(struct mm_object *))
+int vma_remove_range(struct vma_set *s, uint64_t start, uint64_t end)
 {
     if (start > end || !page_aligned(start) || !page_aligned(end))
         return -LINUX_EINVAL;
@@ -221,8 +220,8 @@ int vma_remove_range(struct vma_set *s, uint64_t start, uint64_t end,
     size_t first = vma_lower_bound(s, start);
     size_t last = first;
     while (last < s->count && s->v[last].end <= end) {
-        if (s->v[last].obj && put_obj)
-            put_obj(s->v[last].obj);
+        if (s->refs)
+            s->refs->put(&s->v[last]);
         last++;
     }
     memmove(&s->v[first], &s->v[last], (s->count - last) * sizeof(*s->v));
@@ -290,12 +289,10 @@ uint64_t vma_find_gap_down(struct vma_set *s, uint64_t len, uint64_t floor, uint
     }
 }
 
-void vma_set_free(struct vma_set *s, void (*put_obj)(struct mm_object *))
+void vma_set_free(struct vma_set *s)
 {
-    for (size_t i = 0; i < s->count; i++) {
-        if (s->v[i].obj && put_obj)
-            put_obj(s->v[i].obj);
-    }
+    for (size_t i = 0; i < s->count && s->refs; i++)
+        s->refs->put(&s->v[i]);
     free(s->v);
     s->v = NULL;
     s->count = s->cap = 0;

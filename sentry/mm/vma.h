@@ -23,26 +23,37 @@
 #define VMA_LOCKED 0x10
 #define VMA_DONTFORK 0x20
 
-/* Backing object of a shared anonymous mapping: a memory-file range that
- * lives as long as a VMA refers to it. */
-struct mm_object {
-    int refs;
-    uint64_t mf_off; /* memory-file offset of object offset 0 */
-    uint64_t size;
-};
+struct mm_object;
+struct file;
 
+/* What backs a VMA:
+ *   private anonymous: obj == NULL; pages are the mm's pmas.
+ *   shared (anonymous or file): obj, VMA_SHARED; pages are the object's.
+ *   private file: obj and file, no VMA_SHARED; pages are the object's
+ *     (mapped without write access) until a write copies one into a pma,
+ *     which then overrides the object's page (copy-on-write). */
 struct vma {
     uint64_t start, end; /* page-aligned, start < end */
     int prot, max_prot;
     int flags;
-    struct mm_object *obj; /* shared mappings; NULL for private anonymous */
-    uint64_t obj_off;      /* object offset of start */
+    struct mm_object *obj; /* shared and file mappings; NULL for private anonymous */
+    struct file *file;     /* file mappings: the file mapped (names it in maps) */
+    uint64_t obj_off;      /* object (= file) offset of start */
     const char *name;      /* static label for maps, or NULL */
+};
+
+/* How a set takes and drops the references a VMA holds (its obj and file)
+ * as pieces are split off, merged away or removed. A set whose ops are NULL
+ * never touches them. */
+struct vma_ref_ops {
+    void (*get)(const struct vma *v); /* a new piece refers to v's backing */
+    void (*put)(const struct vma *v); /* a piece is gone */
 };
 
 struct vma_set {
     struct vma *v;
     size_t count, cap;
+    const struct vma_ref_ops *refs;
 };
 
 /* The VMA containing addr, or NULL. */
@@ -51,16 +62,16 @@ struct vma *vma_find(struct vma_set *s, uint64_t addr);
 struct vma *vma_find_next(struct vma_set *s, uint64_t addr);
 /* Index of the first VMA with end > addr (== count if none). */
 size_t vma_lower_bound(const struct vma_set *s, uint64_t addr);
-/* Inserts v into a hole (the range must be free). Merges with neighbours
- * when compatible. Returns 0 or -ENOMEM. */
+/* Inserts v into a hole (the range must be free). The set takes over v's
+ * references. Merges with neighbours when compatible. Returns 0 or -ENOMEM
+ * (the references are then still the caller's). */
 int vma_insert(struct vma_set *s, const struct vma *v);
 /* Splits VMAs so that addr is a boundary (no-op if addr is in no VMA or is a
  * boundary already). Returns 0 or -ENOMEM. */
 int vma_split_at(struct vma_set *s, uint64_t addr);
 /* Removes [start, end) from the set, splitting the VMAs at the edges. The
- * removed pieces' object references are dropped through put_obj. */
-int vma_remove_range(struct vma_set *s, uint64_t start, uint64_t end,
-                     void (*put_obj)(struct mm_object *));
+ * removed pieces' references are dropped through s->refs. */
+int vma_remove_range(struct vma_set *s, uint64_t start, uint64_t end);
 /* Sets prot on [start, end); every page must be mapped (else -ENOMEM) and
  * prot must be within each VMA's max_prot (else -EACCES). Merges after. */
 int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot);
@@ -71,9 +82,11 @@ bool vma_range_free(struct vma_set *s, uint64_t start, uint64_t end);
 /* Finds a free gap of len bytes: top-down below top, above floor. Returns
  * the address or 0 if none. */
 uint64_t vma_find_gap_down(struct vma_set *s, uint64_t len, uint64_t floor, uint64_t top);
-void vma_set_free(struct vma_set *s, void (*put_obj)(struct mm_object *));
+void vma_set_free(struct vma_set *s);
 
-/* A range of application pages backed by contiguous memory-file pages. */
+/* A range of application pages backed by contiguous memory-file pages that
+ * belong to this mm: private anonymous memory, and private copies of file
+ * pages. */
 struct pma {
     uint64_t start, end;
     uint64_t mf_off;

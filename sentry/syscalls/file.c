@@ -1,4 +1,5 @@
-/* File I/O syscalls: read/write and friends, close, ioctl, fstat.
+/* File I/O syscalls: read/write and friends (incl. preadv2/pwritev2),
+ * lseek, close and close_range, ioctl, fstat, dup and fcntl.
  *
  * Data moves directly between the file and application memory: the
  * application's buffers are translated to sentry-memory blocks
@@ -11,7 +12,9 @@
 #include "abi/linux/resource.h"
 #include "abi/linux/stat.h"
 #include "sentry/kernel/task.h"
+#include "abi/linux/ioctl.h"
 #include "sentry/mm/mm.h"
+#include "sentry/syscalls/fs_internal.h"
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/syscall.h"
 #include "sentry/vfs/file.h"
@@ -36,12 +39,14 @@ static long file_rw(struct task *t, int fd, const struct linux_iovec *uiov, int 
                     enum rw_kind kind, int64_t pos)
 {
     bool reading = kind == RW_READ || kind == RW_PREAD;
-    struct file *f = fdtable_get(t->fds, fd);
+    struct file *f = fd_get(t, fd);
     if (!f)
         return -LINUX_EBADF;
     long ret = -LINUX_EINVAL;
     int mode = f->flags & LINUX_O_ACCMODE;
-    if ((reading && mode == LINUX_O_WRONLY) || (!reading && mode == LINUX_O_RDONLY)) {
+    bool can = reading ? (mode == LINUX_O_RDONLY || mode == LINUX_O_RDWR)
+                       : (mode == LINUX_O_WRONLY || mode == LINUX_O_RDWR);
+    if (!can) {
         ret = -LINUX_EBADF;
         goto out_put_file;
     }
@@ -137,57 +142,156 @@ SYSCALL(writev)
     return file_rw_vec(t, arg_int(a, 0), arg_uaddr(a, 1), arg_int(a, 2), RW_WRITE, 0);
 }
 
+SYSCALL(preadv)
+{
+    return file_rw_vec(t, arg_int(a, 0), arg_uaddr(a, 1), arg_int(a, 2), RW_PREAD,
+                       arg_long(a, 3));
+}
+
+SYSCALL(pwritev)
+{
+    return file_rw_vec(t, arg_int(a, 0), arg_uaddr(a, 1), arg_int(a, 2), RW_PWRITE,
+                       arg_long(a, 3));
+}
+
+/* preadv2/pwritev2: offset -1 means the file position; flags are hints
+ * tmpfs and host fds need not act on, except RWF_APPEND. */
+#define RWF_SUPPORTED                                                                         \
+    (LINUX_RWF_HIPRI | LINUX_RWF_DSYNC | LINUX_RWF_SYNC | LINUX_RWF_NOWAIT | LINUX_RWF_APPEND)
+
+static long rw_vec2(struct task *t, const struct syscall_args *a, bool reading)
+{
+    int fd = arg_int(a, 0), iovcnt = arg_int(a, 2);
+    int64_t pos = arg_long(a, 3);
+    int flags = arg_int(a, 5);
+    if (flags & ~RWF_SUPPORTED)
+        return -LINUX_EOPNOTSUPP;
+    if (pos < -1)
+        return -LINUX_EINVAL;
+    enum rw_kind kind = reading ? (pos == -1 ? RW_READ : RW_PREAD)
+                                : (pos == -1 ? RW_WRITE : RW_PWRITE);
+    struct file *f = NULL;
+    int saved = 0;
+    if (!reading && (flags & LINUX_RWF_APPEND)) {
+        f = fd_get(t, fd);
+        if (!f)
+            return -LINUX_EBADF;
+        saved = f->flags;
+        f->flags |= LINUX_O_APPEND;
+    }
+    long r = file_rw_vec(t, fd, arg_uaddr(a, 1), iovcnt, kind, pos);
+    if (f) {
+        f->flags = saved;
+        file_put(f);
+    }
+    return r;
+}
+
+SYSCALL(preadv2)
+{
+    return rw_vec2(t, a, true);
+}
+
+SYSCALL(pwritev2)
+{
+    return rw_vec2(t, a, false);
+}
+
+SYSCALL(lseek)
+{
+    struct file *f = fd_get(t, arg_int(a, 0));
+    if (!f)
+        return -LINUX_EBADF;
+    int whence = arg_int(a, 2);
+    long r;
+    if (whence < LINUX_SEEK_SET || whence > LINUX_SEEK_HOLE)
+        r = -LINUX_EINVAL;
+    else if (!f->ops->seek)
+        r = -LINUX_ESPIPE;
+    else
+        r = f->ops->seek(f, arg_long(a, 1), whence);
+    file_put(f);
+    return r;
+}
+
 SYSCALL(close)
 {
     return fdtable_close(t->fds, arg_int(a, 0));
 }
 
+SYSCALL(close_range)
+{
+    unsigned first = arg_uint(a, 0), last = arg_uint(a, 1), flags = arg_uint(a, 2);
+    if (flags & ~(LINUX_CLOSE_RANGE_UNSHARE | LINUX_CLOSE_RANGE_CLOEXEC))
+        return -LINUX_EINVAL;
+    if (first > last)
+        return -LINUX_EINVAL;
+    /* UNSHARE: fd tables are not shared between processes yet. */
+    return fdtable_close_range(t->fds, first, last, flags & LINUX_CLOSE_RANGE_CLOEXEC);
+}
+
+/* The ioctls every file answers the same way (Linux's do_vfs_ioctl). */
+static long ioctl_generic(struct task *t, int fd, struct file *f, unsigned cmd, uaddr_t arg)
+{
+    int on;
+    switch (cmd) {
+    case LINUX_FIOCLEX:
+        return fdtable_set_flags(t->fds, fd, LINUX_FD_CLOEXEC);
+    case LINUX_FIONCLEX:
+        return fdtable_set_flags(t->fds, fd, 0);
+    case LINUX_FIONBIO:
+    case LINUX_FIOASYNC:
+        if (copy_in(t->mm, &on, arg, sizeof(on)) < 0)
+            return -LINUX_EFAULT;
+        int bit = cmd == LINUX_FIONBIO ? LINUX_O_NONBLOCK : LINUX_FASYNC;
+        f->flags = on ? (f->flags | bit) : (f->flags & ~bit);
+        return 0;
+    case LINUX_FIONREAD:
+        if (f->inode && (f->inode->attr.mode & LINUX_S_IFMT) == LINUX_S_IFREG) {
+            int64_t left = (int64_t)f->inode->attr.size - f->pos;
+            int n = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+            return copy_out(t->mm, arg, &n, sizeof(n)) < 0 ? -LINUX_EFAULT : 0;
+        }
+        break;
+    case LINUX_FIOQSIZE:
+        if (f->inode) {
+            uint32_t type = f->inode->attr.mode & LINUX_S_IFMT;
+            if (type == LINUX_S_IFREG || type == LINUX_S_IFDIR || type == LINUX_S_IFLNK) {
+                int64_t size = (int64_t)f->inode->attr.size;
+                return copy_out(t->mm, arg, &size, sizeof(size)) < 0 ? -LINUX_EFAULT : 0;
+            }
+            return -LINUX_ENOTTY;
+        }
+        break;
+    default:
+        break;
+    }
+    return file_ioctl(f, t, cmd, arg);
+}
+
 SYSCALL(ioctl)
 {
-    struct file *f = fdtable_get(t->fds, arg_int(a, 0));
+    int fd = arg_int(a, 0);
+    struct file *f = fd_get(t, fd);
     if (!f)
         return -LINUX_EBADF;
-    long ret = file_ioctl(f, t, arg_uint(a, 1), arg_uaddr(a, 2));
+    long ret = ioctl_generic(t, fd, f, arg_uint(a, 1), arg_uaddr(a, 2));
     file_put(f);
     return ret;
 }
 
-static long stat_fd(struct task *t, int fd, uaddr_t statbuf)
+SYSCALL(fstat)
 {
-    struct file *f = fdtable_get(t->fds, fd);
+    struct file *f = fd_get_raw(t, arg_int(a, 0));
     if (!f)
         return -LINUX_EBADF;
     struct linux_stat st;
     memset(&st, 0, sizeof(st));
-    long ret = file_stat(f, &st);
+    long ret = stat_file(f, &st);
     file_put(f);
     if (ret < 0)
         return ret;
-    return copy_out(t->mm, statbuf, &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
-}
-
-SYSCALL(fstat)
-{
-    return stat_fd(t, arg_int(a, 0), arg_uaddr(a, 1));
-}
-
-/* Only the fd form (AT_EMPTY_PATH with "") until the VFS exists. */
-SYSCALL(newfstatat)
-{
-    int dirfd = arg_int(a, 0);
-    int flags = arg_int(a, 3);
-    if (flags & ~(LINUX_AT_SYMLINK_NOFOLLOW | LINUX_AT_EMPTY_PATH | LINUX_AT_NO_AUTOMOUNT))
-        return -LINUX_EINVAL;
-    char path[2];
-    long n = copy_string_in(t->mm, path, arg_uaddr(a, 1), sizeof(path));
-    if (n == -LINUX_EFAULT)
-        return n;
-    if (n == 0) {
-        if (!(flags & LINUX_AT_EMPTY_PATH))
-            return -LINUX_ENOENT;
-        return stat_fd(t, dirfd, arg_uaddr(a, 2));
-    }
-    return -LINUX_ENOENT; /* no filesystem yet */
+    return copy_out(t->mm, arg_uaddr(a, 1), &st, sizeof(st)) < 0 ? -LINUX_EFAULT : 0;
 }
 
 static long dup_to(struct task *t, int oldfd, int newfd, int fd_flags)
@@ -238,11 +342,34 @@ SYSCALL(dup3)
 #define FCNTL_SETFL_MASK (LINUX_O_APPEND | LINUX_O_NONBLOCK | LINUX_FASYNC | LINUX_O_DIRECT | \
                           LINUX_O_NOATIME)
 
+/* The commands an O_PATH fd allows (Linux's check_fcntl_cmd). */
+static bool fcntl_path_ok(int cmd)
+{
+    return cmd == LINUX_F_DUPFD || cmd == LINUX_F_DUPFD_CLOEXEC || cmd == LINUX_F_GETFD ||
+           cmd == LINUX_F_SETFD || cmd == LINUX_F_GETFL;
+}
+
 SYSCALL(fcntl)
 {
     int fd = arg_int(a, 0), cmd = arg_int(a, 1);
     long arg = arg_long(a, 2);
+    if (!fcntl_path_ok(cmd)) {
+        struct file *f = fd_get_raw(t, fd);
+        if (!f)
+            return -LINUX_EBADF;
+        bool path = f->flags & LINUX_O_PATH;
+        file_put(f);
+        if (path)
+            return -LINUX_EBADF;
+    }
     switch (cmd) {
+    case LINUX_F_GETLK:
+    case LINUX_F_SETLK:
+    case LINUX_F_SETLKW:
+    case LINUX_F_OFD_GETLK:
+    case LINUX_F_OFD_SETLK:
+    case LINUX_F_OFD_SETLKW:
+        return fcntl_lock(t, fd, cmd, (uaddr_t)arg);
     case LINUX_F_DUPFD:
     case LINUX_F_DUPFD_CLOEXEC:
         if ((int)arg < 0)

@@ -17,7 +17,12 @@ long sys_pwrite64(struct task *t, const struct syscall_args *a);
 long sys_close(struct task *t, const struct syscall_args *a);
 long sys_ioctl(struct task *t, const struct syscall_args *a);
 long sys_fstat(struct task *t, const struct syscall_args *a);
-long sys_newfstatat(struct task *t, const struct syscall_args *a);
+long sys_preadv(struct task *t, const struct syscall_args *a);
+long sys_pwritev(struct task *t, const struct syscall_args *a);
+long sys_preadv2(struct task *t, const struct syscall_args *a);
+long sys_pwritev2(struct task *t, const struct syscall_args *a);
+long sys_lseek(struct task *t, const struct syscall_args *a);
+long sys_close_range(struct task *t, const struct syscall_args *a);
 
 /* mm.c */
 long sys_brk(struct task *t, const struct syscall_args *a);
@@ -81,3 +86,84 @@ long sys_dup(struct task *t, const struct syscall_args *a);
 long sys_dup2(struct task *t, const struct syscall_args *a);
 long sys_dup3(struct task *t, const struct syscall_args *a);
 long sys_fcntl(struct task *t, const struct syscall_args *a);
+
+/* fs.c, fs_stat.c: path syscalls */
+long sys_newfstatat(struct task *t, const struct syscall_args *a);
+long sys_open(struct task *t, const struct syscall_args *a);
+long sys_openat(struct task *t, const struct syscall_args *a);
+long sys_openat2(struct task *t, const struct syscall_args *a);
+long sys_creat(struct task *t, const struct syscall_args *a);
+long sys_stat(struct task *t, const struct syscall_args *a);
+long sys_lstat(struct task *t, const struct syscall_args *a);
+long sys_statx(struct task *t, const struct syscall_args *a);
+long sys_statfs(struct task *t, const struct syscall_args *a);
+long sys_fstatfs(struct task *t, const struct syscall_args *a);
+long sys_getdents(struct task *t, const struct syscall_args *a);
+long sys_getdents64(struct task *t, const struct syscall_args *a);
+long sys_access(struct task *t, const struct syscall_args *a);
+long sys_faccessat(struct task *t, const struct syscall_args *a);
+long sys_faccessat2(struct task *t, const struct syscall_args *a);
+long sys_readlink(struct task *t, const struct syscall_args *a);
+long sys_readlinkat(struct task *t, const struct syscall_args *a);
+long sys_mkdir(struct task *t, const struct syscall_args *a);
+long sys_mkdirat(struct task *t, const struct syscall_args *a);
+long sys_mknod(struct task *t, const struct syscall_args *a);
+long sys_mknodat(struct task *t, const struct syscall_args *a);
+long sys_unlink(struct task *t, const struct syscall_args *a);
+long sys_unlinkat(struct task *t, const struct syscall_args *a);
+long sys_rmdir(struct task *t, const struct syscall_args *a);
+long sys_rename(struct task *t, const struct syscall_args *a);
+long sys_renameat(struct task *t, const struct syscall_args *a);
+long sys_renameat2(struct task *t, const struct syscall_args *a);
+long sys_link(struct task *t, const struct syscall_args *a);
+long sys_linkat(struct task *t, const struct syscall_args *a);
+long sys_symlink(struct task *t, const struct syscall_args *a);
+long sys_symlinkat(struct task *t, const struct syscall_args *a);
+long sys_chdir(struct task *t, const struct syscall_args *a);
+long sys_fchdir(struct task *t, const struct syscall_args *a);
+long sys_getcwd(struct task *t, const struct syscall_args *a);
+long sys_chroot(struct task *t, const struct syscall_args *a);
+long sys_umask(struct task *t, const struct syscall_args *a);
+
+/* fs_attr.c */
+long sys_chmod(struct task *t, const struct syscall_args *a);
+long sys_fchmod(struct task *t, const struct syscall_args *a);
+long sys_fchmodat(struct task *t, const struct syscall_args *a);
+long sys_chown(struct task *t, const struct syscall_args *a);
+long sys_fchown(struct task *t, const struct syscall_args *a);
+long sys_lchown(struct task *t, const struct syscall_args *a);
+long sys_fchownat(struct task *t, const struct syscall_args *a);
+long sys_truncate(struct task *t, const struct syscall_args *a);
+long sys_ftruncate(struct task *t, const struct syscall_args *a);
+long sys_utimensat(struct task *t, const struct syscall_args *a);
+long sys_futimesat(struct task *t, const struct syscall_args *a);
+long sys_utime(struct task *t, const struct syscall_args *a);
+long sys_utimes(struct task *t, const struct syscall_args *a);
+long sys_getxattr(struct task *t, const struct syscall_args *a);
+long sys_lgetxattr(struct task *t, const struct syscall_args *a);
+long sys_fgetxattr(struct task *t, const struct syscall_args *a);
+long sys_setxattr(struct task *t, const struct syscall_args *a);
+long sys_lsetxattr(struct task *t, const struct syscall_args *a);
+long sys_fsetxattr(struct task *t, const struct syscall_args *a);
+long sys_listxattr(struct task *t, const struct syscall_args *a);
+long sys_llistxattr(struct task *t, const struct syscall_args *a);
+long sys_flistxattr(struct task *t, const struct syscall_args *a);
+long sys_removexattr(struct task *t, const struct syscall_args *a);
+long sys_lremovexattr(struct task *t, const struct syscall_args *a);
+long sys_fremovexattr(struct task *t, const struct syscall_args *a);
+
+/* fs_mount.c */
+long sys_mount(struct task *t, const struct syscall_args *a);
+long sys_umount2(struct task *t, const struct syscall_args *a);
+
+/* file_lock.c */
+long sys_flock(struct task *t, const struct syscall_args *a);
+
+/* file_xfer.c */
+long sys_fsync(struct task *t, const struct syscall_args *a);
+long sys_fdatasync(struct task *t, const struct syscall_args *a);
+long sys_sync(struct task *t, const struct syscall_args *a);
+long sys_syncfs(struct task *t, const struct syscall_args *a);
+long sys_fallocate(struct task *t, const struct syscall_args *a);
+long sys_sendfile(struct task *t, const struct syscall_args *a);
+long sys_copy_file_range(struct task *t, const struct syscall_args *a);

@@ -1,6 +1,7 @@
 /* Memory syscalls: thin wrappers over sentry/mm. */
 #include <stdlib.h>
 
+#include "abi/linux/fcntl.h"
 #include "abi/linux/mman.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -19,14 +20,16 @@ SYSCALL(mmap)
     int prot = arg_int(a, 2), flags = arg_int(a, 3), fd = arg_int(a, 4);
     if (off & ~LINUX_PAGE_MASK)
         return -LINUX_EINVAL;
-    if (!(flags & LINUX_MAP_ANONYMOUS)) {
-        struct file *f = fdtable_get(t->fds, fd);
-        if (!f)
-            return -LINUX_EBADF;
-        file_put(f);
-        return -LINUX_ENODEV; /* no file supports mmap yet */
-    }
-    return mm_mmap(t->mm, addr, len, prot, flags);
+    if (flags & LINUX_MAP_ANONYMOUS)
+        return mm_mmap(t->mm, addr, len, prot, flags);
+    struct file *f = fdtable_get(t->fds, fd);
+    if (!f)
+        return -LINUX_EBADF;
+    long r = -LINUX_EBADF; /* an O_PATH fd is no file to map */
+    if (!(f->flags & LINUX_O_PATH))
+        r = mm_mmap_file(t->mm, addr, len, prot, flags, f, off);
+    file_put(f);
+    return r;
 }
 
 SYSCALL(munmap)

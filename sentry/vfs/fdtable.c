@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "abi/linux/errno.h"
+#include "abi/linux/fcntl.h"
 #include "lib/panic.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/lock.h"
 
 /* The most fds a table can hold, whatever RLIMIT_NOFILE says (Linux's
  * fs.nr_open default). */
@@ -18,6 +20,15 @@ struct fdtable *fdtable_new(void)
     return t;
 }
 
+/* Drops the table's reference to f, which was just taken out of it: the
+ * table's POSIX locks on the file go too (Linux's filp_close). */
+static void fd_release(struct fdtable *t, struct file *f)
+{
+    if (f->inode && f->inode->locks)
+        vfs_locks_close_posix(f->inode, t);
+    file_put(f);
+}
+
 void fdtable_put(struct fdtable *t)
 {
     SENTRY_ASSERT(t->refs > 0);
@@ -25,7 +36,7 @@ void fdtable_put(struct fdtable *t)
         return;
     for (int i = 0; i < t->count; i++) {
         if (t->v[i].file)
-            file_put(t->v[i].file);
+            fd_release(t, t->v[i].file);
     }
     free(t->v);
     free(t);
@@ -77,7 +88,7 @@ int fdtable_install_at(struct fdtable *t, int fd, struct file *f, int fd_flags, 
     file_get(f);
     t->v[fd] = (struct fd_entry){.file = f, .fd_flags = fd_flags};
     if (old)
-        file_put(old);
+        fd_release(t, old);
     return fd;
 }
 
@@ -95,8 +106,58 @@ int fdtable_close(struct fdtable *t, int fd)
         return -LINUX_EBADF;
     struct file *f = t->v[fd].file;
     t->v[fd] = (struct fd_entry){0};
-    file_put(f);
+    fd_release(t, f);
     return 0;
+}
+
+int fdtable_close_range(struct fdtable *t, unsigned first, unsigned last, bool cloexec)
+{
+    for (unsigned fd = first; fd <= last && fd < (unsigned)t->count; fd++) {
+        if (!t->v[fd].file)
+            continue;
+        if (cloexec) {
+            t->v[fd].fd_flags |= LINUX_FD_CLOEXEC;
+        } else {
+            struct file *f = t->v[fd].file;
+            t->v[fd] = (struct fd_entry){0};
+            fd_release(t, f);
+        }
+        if (fd == UINT32_MAX)
+            break;
+    }
+    return 0;
+}
+
+void fdtable_close_on_exec(struct fdtable *t)
+{
+    for (int fd = 0; fd < t->count; fd++) {
+        if (t->v[fd].file && (t->v[fd].fd_flags & LINUX_FD_CLOEXEC)) {
+            struct file *f = t->v[fd].file;
+            t->v[fd] = (struct fd_entry){0};
+            fd_release(t, f);
+        }
+    }
+}
+
+struct fdtable *fdtable_clone(struct fdtable *t)
+{
+    struct fdtable *c = fdtable_new();
+    if (!c)
+        return NULL;
+    if (t->count > 0) {
+        c->v = calloc((size_t)t->count, sizeof(*c->v));
+        if (!c->v) {
+            free(c);
+            return NULL;
+        }
+        c->count = t->count;
+        for (int fd = 0; fd < t->count; fd++) {
+            c->v[fd] = t->v[fd];
+            if (c->v[fd].file)
+                file_get(c->v[fd].file);
+        }
+    }
+    return c;
 }
 
 int fdtable_get_flags(struct fdtable *t, int fd)

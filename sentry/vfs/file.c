@@ -6,6 +6,7 @@
 
 #include "abi/linux/errno.h"
 #include "lib/panic.h"
+#include "sentry/vfs/lock.h"
 
 struct file *file_new(const struct file_ops *ops, int flags, void *priv)
 {
@@ -19,6 +20,20 @@ struct file *file_new(const struct file_ops *ops, int flags, void *priv)
     return f;
 }
 
+struct file *file_new_path(const struct file_ops *ops, int flags, const struct path *p,
+                           struct inode *ino)
+{
+    struct file *f = file_new(ops, flags, NULL);
+    if (!f)
+        return NULL;
+    f->path = *p;
+    path_get(p);
+    f->inode = ino;
+    if (ino)
+        inode_get(ino);
+    return f;
+}
+
 void file_get(struct file *f)
 {
     f->refs++;
@@ -29,8 +44,13 @@ void file_put(struct file *f)
     SENTRY_ASSERT(f->refs > 0);
     if (--f->refs > 0)
         return;
+    if (f->inode)
+        vfs_locks_release_file(f);
     if (f->ops->release)
         f->ops->release(f);
+    if (f->inode)
+        inode_put(f->inode);
+    path_put(&f->path);
     free(f);
 }
 

@@ -40,6 +40,7 @@ struct inode;
 struct dentry;
 struct mount;
 struct superblock;
+struct vfs_locks;
 
 #define VFS_NAME_MAX 255
 #define VFS_PATH_MAX 4096
@@ -66,6 +67,12 @@ struct vfs_attr {
 #define VFS_SET_ATIME 0x10
 #define VFS_SET_MTIME 0x20
 #define VFS_SET_CTIME 0x40
+/* With ATIME/MTIME: the times are "now" (utimes(NULL), UTIME_NOW), which
+ * the owner or anyone with write permission may set; explicit times need
+ * the owner (Linux's ATTR_TOUCH vs ATTR_TIMES_SET). */
+#define VFS_SET_TIMES_NOW 0x80
+/* chown: clear set-user-ID / set-group-ID as Linux does (ATTR_KILL_*). */
+#define VFS_SET_KILL_SUID 0x100
 
 struct vfs_setattr {
     uint32_t valid; /* VFS_SET_* */
@@ -132,6 +139,9 @@ struct inode_ops {
      * sets default_fops. */
     int (*open)(struct inode *ino, struct file *f);
     int (*statfs)(struct superblock *sb, struct linux_statfs *out);
+    /* The last reference to ino is gone: free the filesystem's state
+     * (ino->priv, its data). Optional. The VFS frees the inode itself. */
+    void (*evict)(struct inode *ino);
 };
 
 struct inode {
@@ -144,6 +154,9 @@ struct inode {
     /* Memory-file pages of the file's data, for mmap and page-cache reads
      * (tmpfs: the data itself). Owned by the filesystem. */
     struct mm_object *pages;
+    /* Advisory locks (flock, POSIX and OFD record locks), sentry/vfs/lock.c;
+     * NULL until the first lock. */
+    struct vfs_locks *locks;
     void *priv;
 };
 
@@ -187,6 +200,9 @@ struct dentry {
 #define LINUX_MNT_NOSUID 0x2
 #define LINUX_MNT_NODEV 0x4
 #define LINUX_MNT_NOEXEC 0x8
+#define LINUX_MNT_NOATIME 0x10
+#define LINUX_MNT_NODIRATIME 0x20
+#define LINUX_MNT_RELATIME 0x40
 
 struct mount {
     int refs;
@@ -221,6 +237,7 @@ void path_get(const struct path *p);
 void path_put(struct path *p);
 /* A new superblock with a root dentry for root_inode (taking its reference). */
 struct superblock *sb_new(const struct fs_type *type, struct inode *root_inode);
+void sb_get(struct superblock *sb);
 void sb_put(struct superblock *sb);
 /* A new anonymous-device number for a superblock's st_dev. */
 uint64_t vfs_new_dev(void);
@@ -228,7 +245,10 @@ uint64_t vfs_new_dev(void);
 struct linux_timespec vfs_now(void);
 
 /* --- mounts --- */
-/* Makes the root mount of a new mount tree from sb. */
+void mount_get(struct mount *mnt);
+void mount_put(struct mount *mnt);
+/* Makes the root mount of a new mount tree from sb (taking a reference on
+ * sb); the caller owns the returned reference. */
 struct mount *mount_new_root(struct superblock *sb);
 /* Mounts sb (or, for binds, the subtree at root) on path at. */
 int mount_attach(const struct path *at, struct superblock *sb, struct dentry *root, int flags,
@@ -302,15 +322,67 @@ int vfs_link(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
 int vfs_unlink(struct task *t, int dirfd, const char *path, int flags);
 int vfs_rename(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
                const char *newpath, unsigned flags);
+/* readlinkat(2) core: copies at most size bytes of the target into buf
+ * and returns how many; an empty path means dirfd itself. */
 long vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, size_t size);
+/* statfs(2) core for the filesystem p is on. */
+int vfs_statfs(struct task *t, const struct path *p, struct linux_statfs *out);
 int vfs_setattr(struct task *t, const struct path *p, const struct vfs_setattr *sa);
+/* The same on an inode reached through an open file (fchmod, fchown,
+ * futimens, ftruncate); mnt may be NULL. */
+int vfs_setattr_inode(struct task *t, struct mount *mnt, struct inode *ino,
+                      const struct vfs_setattr *sa);
+/* Whether writes through mnt to its filesystem are refused (EROFS). */
+bool vfs_mount_readonly(const struct mount *mnt);
 /* The absolute path of p as seen from root (for getcwd, /proc links,
  * AT_EXECFN): writes a NUL-terminated string; -ENAMETOOLONG if it does not
  * fit. Paths outside root read as "/" (Linux shows them relative to the
  * real root; inside a sandbox there is nothing above root). */
 int vfs_path_string(const struct path *root, const struct path *p, char *buf, size_t size);
 
+/* --- boot --- */
+/* The root of a new sandbox's mount tree (sentry/vfs/boot_root.c): the
+ * caller owns the path's references. */
+int vfs_boot_root(struct path *out_root);
+
 /* --- filesystem context --- */
 struct fs_context *fs_context_new(const struct path *root, uint32_t umask);
 struct fs_context *fs_context_clone(struct fs_context *fs);
+void fs_context_get(struct fs_context *fs); /* CLONE_FS sharing */
 void fs_context_put(struct fs_context *fs);
+/* Replaces fs's root or cwd with p (taking a new reference). */
+void fs_context_set_root(struct fs_context *fs, const struct path *p);
+void fs_context_set_cwd(struct fs_context *fs, const struct path *p);
+
+/* --- more objects and helpers --- */
+/* The dentry for name in dir's child table (positive or negative), or NULL;
+ * no new reference. */
+struct dentry *dentry_lookup_cached(struct dentry *dir, const char *name);
+/* Adds (or makes positive) the child name of dir for ino (taking a
+ * reference on ino): what a filesystem's create/mkdir/... leave in the
+ * cache. Returns the dentry (no new reference) or NULL on ENOMEM. */
+struct dentry *dentry_instantiate(struct dentry *dir, const char *name, struct inode *ino);
+/* Takes d out of its parent's child table and marks it dead (unlink,
+ * rmdir, a gofer entry found stale). Open files keep what they hold. */
+void dentry_unhash(struct dentry *d);
+/* Registers a filesystem type (boot, before the first mount). */
+void fs_type_register(const struct fs_type *type);
+/* Fills ino's owner, group and mode for a new file in dir made by cred,
+ * Linux's inode_init_owner (set-group-ID directories). mode has its type
+ * bits. */
+void vfs_init_owner(struct inode *ino, struct inode *dir, uint32_t mode, const struct cred *cred);
+/* struct stat from attributes, for stat(2) and friends. */
+void vfs_attr_to_stat(const struct vfs_attr *a, uint64_t dev, struct linux_stat *out);
+/* Attributes of ino, refreshed through ops->getattr. */
+int vfs_getattr(struct inode *ino, struct vfs_attr *out_attr);
+/* Openers of special files (FIFOs, character devices...) that live on any
+ * filesystem: the pipe and device code registers one per file type
+ * (LINUX_S_IFIFO, LINUX_S_IFCHR, LINUX_S_IFBLK). open sets f->ops/priv;
+ * without an opener, opening the file gives ENXIO. */
+typedef int (*vfs_special_open_fn)(struct task *t, struct inode *ino, struct file *f);
+void vfs_register_special_open(uint32_t ifmt, vfs_special_open_fn open);
+/* Root check for the VFS's permission rules: Linux's capable(CAP_...) for
+ * the filesystem capabilities (fsuid 0). */
+bool vfs_cred_is_root(const struct cred *cred);
+/* Whether cred is in group gid (fsgid; supplementary groups later). */
+bool vfs_cred_in_group(const struct cred *cred, uint32_t gid);

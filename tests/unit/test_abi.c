@@ -9,28 +9,35 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <asm/prctl.h>
+#include <linux/magic.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -121,6 +128,13 @@ static const char *const no_host_ok[] = {
     "ENOIOCTLCMD",
     "MAX_RW_COUNT", /* kernel-internal <linux/fs.h>: INT_MAX & PAGE_MASK */
     "ERESTART_RESTARTBLOCK",
+    "MFD_NOEXEC_SEAL",  /* Linux 6.3 <linux/memfd.h>: newer than Debian 12's headers */
+    "MFD_EXEC",
+    "F_SEAL_EXEC",      /* Linux 6.3 */
+    "MFD_HUGE_SHIFT",   /* <linux/memfd.h> only, which clashes with glibc's */
+    "MFD_HUGE_MASK",
+    "MFD_NAME_PREFIX",  /* kernel-internal (mm/memfd.c): "memfd:" */
+    "MFD_NAME_MAX_LEN", /* kernel-internal: NAME_MAX - strlen("memfd:") */
 };
 
 static bool in_list(const char *name, const char *const *list, size_t count)
@@ -304,6 +318,54 @@ static void glibc_structs(void)
     ABI_SIZE(G, struct linux_iovec, struct iovec);
     ABI_FIELD(G, struct linux_iovec, iov_base, struct iovec, iov_base);
     ABI_FIELD(G, struct linux_iovec, iov_len, struct iovec, iov_len);
+
+    ABI_SIZE(G, struct linux_statfs, struct statfs);
+    ABI_FIELD(G, struct linux_statfs, f_type, struct statfs, f_type);
+    ABI_FIELD(G, struct linux_statfs, f_bsize, struct statfs, f_bsize);
+    ABI_FIELD(G, struct linux_statfs, f_blocks, struct statfs, f_blocks);
+    ABI_FIELD(G, struct linux_statfs, f_bfree, struct statfs, f_bfree);
+    ABI_FIELD(G, struct linux_statfs, f_bavail, struct statfs, f_bavail);
+    ABI_FIELD(G, struct linux_statfs, f_files, struct statfs, f_files);
+    ABI_FIELD(G, struct linux_statfs, f_ffree, struct statfs, f_ffree);
+    ABI_FIELD(G, struct linux_statfs, f_fsid, struct statfs, f_fsid);
+    ABI_FIELD(G, struct linux_statfs, f_namelen, struct statfs, f_namelen);
+    ABI_FIELD(G, struct linux_statfs, f_frsize, struct statfs, f_frsize);
+    ABI_FIELD(G, struct linux_statfs, f_flags, struct statfs, f_flags);
+
+    ABI_SIZE(G, struct linux_statx, struct statx);
+    ABI_FIELD(G, struct linux_statx, stx_mask, struct statx, stx_mask);
+    ABI_FIELD(G, struct linux_statx, stx_blksize, struct statx, stx_blksize);
+    ABI_FIELD(G, struct linux_statx, stx_attributes, struct statx, stx_attributes);
+    ABI_FIELD(G, struct linux_statx, stx_nlink, struct statx, stx_nlink);
+    ABI_FIELD(G, struct linux_statx, stx_uid, struct statx, stx_uid);
+    ABI_FIELD(G, struct linux_statx, stx_gid, struct statx, stx_gid);
+    ABI_FIELD(G, struct linux_statx, stx_mode, struct statx, stx_mode);
+    ABI_FIELD(G, struct linux_statx, stx_ino, struct statx, stx_ino);
+    ABI_FIELD(G, struct linux_statx, stx_size, struct statx, stx_size);
+    ABI_FIELD(G, struct linux_statx, stx_blocks, struct statx, stx_blocks);
+    ABI_FIELD(G, struct linux_statx, stx_attributes_mask, struct statx, stx_attributes_mask);
+    ABI_FIELD(G, struct linux_statx, stx_atime, struct statx, stx_atime);
+    ABI_FIELD(G, struct linux_statx, stx_btime, struct statx, stx_btime);
+    ABI_FIELD(G, struct linux_statx, stx_ctime, struct statx, stx_ctime);
+    ABI_FIELD(G, struct linux_statx, stx_mtime, struct statx, stx_mtime);
+    ABI_FIELD(G, struct linux_statx, stx_rdev_major, struct statx, stx_rdev_major);
+    ABI_FIELD(G, struct linux_statx, stx_rdev_minor, struct statx, stx_rdev_minor);
+    ABI_FIELD(G, struct linux_statx, stx_dev_major, struct statx, stx_dev_major);
+    ABI_FIELD(G, struct linux_statx, stx_dev_minor, struct statx, stx_dev_minor);
+    ABI_SIZE(G, struct linux_statx_timestamp, struct statx_timestamp);
+    ABI_FIELD(G, struct linux_statx_timestamp, tv_sec, struct statx_timestamp, tv_sec);
+    ABI_FIELD(G, struct linux_statx_timestamp, tv_nsec, struct statx_timestamp, tv_nsec);
+
+    /* Only the fixed part of a directory record: the name is variable. */
+    abi_size(G, "struct linux_dirent64 (fixed part)", offsetof(struct linux_dirent64, d_name),
+             offsetof(struct dirent64, d_name));
+    ABI_FIELD(G, struct linux_dirent64, d_ino, struct dirent64, d_ino);
+    ABI_FIELD(G, struct linux_dirent64, d_off, struct dirent64, d_off);
+    ABI_FIELD(G, struct linux_dirent64, d_reclen, struct dirent64, d_reclen);
+    ABI_FIELD(G, struct linux_dirent64, d_type, struct dirent64, d_type);
+    /* struct linux_dirent has no libc counterpart: its fixed offsets. */
+    abi_size(G, "struct linux_dirent (fixed part)", offsetof(struct linux_dirent, d_name), 18);
+    abi_offset(G, "struct linux_dirent.d_reclen", offsetof(struct linux_dirent, d_reclen), 16);
 
     /* struct sigaction and struct termios: glibc's are not the kernel's;
      * see test_abi_kernel.c and the run-time tests below. */

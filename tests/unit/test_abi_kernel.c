@@ -16,7 +16,11 @@
 #include <asm/termios.h>
 #include <asm/unistd_64.h>
 #include <linux/auxvec.h>
+#include <linux/close_range.h>
+#include <linux/falloc.h>
 #include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mman.h>
 #include <linux/openat2.h>
 #include <linux/prctl.h>
@@ -24,11 +28,13 @@
 #include <linux/resource.h>
 #include <linux/seccomp.h>
 #include <linux/signal.h>
+#include <linux/stat.h>
 #include <linux/sysinfo.h>
 #include <linux/time.h>
 #include <linux/time_types.h>
 #include <linux/uio.h>
 #include <linux/utsname.h>
+#include <linux/xattr.h>
 
 #define ABI_INCLUDES
 #include "tests/unit/abi_list.inc"

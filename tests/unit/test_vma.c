@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "abi/linux/errno.h"
+#include "sentry/mm/object.h"
 #include "sentry/mm/vma.h"
 
 #define PG 0x1000ULL
@@ -28,13 +29,27 @@ static struct vma mk_obj(uint64_t start, uint64_t end, int prot, struct mm_objec
     return v;
 }
 
+/* The reference ops of every test set: they count object references the
+ * way mm does (taking one per new piece, dropping one per piece gone). */
 static int puts_count;
-static void put_obj(struct mm_object *obj)
+static void ref_get(const struct vma *v)
 {
-    assert_true(obj->refs > 0);
-    obj->refs--;
-    puts_count++;
+    if (v->obj) {
+        assert_true(v->obj->refs > 0);
+        v->obj->refs++;
+    }
 }
+
+static void ref_put(const struct vma *v)
+{
+    if (v->obj) {
+        assert_true(v->obj->refs > 0);
+        v->obj->refs--;
+        puts_count++;
+    }
+}
+
+static const struct vma_ref_ops test_refs = {.get = ref_get, .put = ref_put};
 
 static void check_vma(const struct vma_set *s, size_t i, uint64_t start, uint64_t end, int prot)
 {
@@ -60,7 +75,7 @@ static void check_invariants(const struct vma_set *s)
 static void test_insert_merge(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma v = mk(0x10000, 0x11000, RW);
     assert_int_equal(vma_insert(&s, &v), 0);
     v = mk(0x11000, 0x12000, RW); /* right neighbour, compatible */
@@ -104,7 +119,7 @@ static void test_insert_merge(void **state)
     check_invariants(&s);
 
     /* Filling the hole between two compatible VMAs merges all three. */
-    struct vma_set t = {0};
+    struct vma_set t = {.refs = &test_refs};
     v = mk(0x1000, 0x2000, RW);
     assert_int_equal(vma_insert(&t, &v), 0);
     v = mk(0x5000, 0x6000, RW);
@@ -126,8 +141,8 @@ static void test_insert_merge(void **state)
     assert_int_equal(vma_insert(&t, &v), -LINUX_EINVAL);
     assert_int_equal(t.count, 1);
 
-    vma_set_free(&s, put_obj);
-    vma_set_free(&t, put_obj);
+    vma_set_free(&s);
+    vma_set_free(&t);
     assert_null(s.v);
     assert_int_equal(s.count, 0);
 }
@@ -135,7 +150,7 @@ static void test_insert_merge(void **state)
 static void test_insert_many_sorted(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     /* Inserted in scrambled order, alternating prot so nothing merges. */
     for (uint64_t k = 0; k < 1000; k++) {
         uint64_t i = (k * 617) % 1000;
@@ -150,13 +165,13 @@ static void test_insert_many_sorted(void **state)
         assert_int_equal(v->start, (i * 2 + 1) * PG);
         assert_null(vma_find(&s, (i * 2) * PG));
     }
-    vma_set_free(&s, NULL);
+    vma_set_free(&s);
 }
 
 static void test_find(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     assert_null(vma_find(&s, 0x1000));
     assert_null(vma_find_next(&s, 0x1000));
     assert_int_equal(vma_lower_bound(&s, 0x1000), 0);
@@ -194,13 +209,13 @@ static void test_find(void **state)
     assert_false(vma_range_free(&s, 0x0, 0x10000));
     assert_true(vma_range_free(&s, 0x6000, 0x10000));
     assert_true(vma_range_free(&s, 0x2000, 0x2000)); /* empty */
-    vma_set_free(&s, NULL);
+    vma_set_free(&s);
 }
 
 static void test_split(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma a = mk(0x1000, 0x5000, RW);
     assert_int_equal(vma_insert(&s, &a), 0);
 
@@ -248,7 +263,7 @@ static void test_split(void **state)
     assert_int_equal(s.v[1].obj_off, 0);
 
     puts_count = 0;
-    vma_set_free(&s, put_obj);
+    vma_set_free(&s);
     assert_int_equal(puts_count, 1);
     assert_int_equal(obj.refs, 0);
 }
@@ -256,23 +271,23 @@ static void test_split(void **state)
 static void test_remove_middle(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma a = mk(0x1000, 0x9000, RW);
     assert_int_equal(vma_insert(&s, &a), 0);
-    assert_int_equal(vma_remove_range(&s, 0x3000, 0x5000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x3000, 0x5000), 0);
     assert_int_equal(s.count, 2);
     check_vma(&s, 0, 0x1000, 0x3000, RW);
     check_vma(&s, 1, 0x5000, 0x9000, RW);
     assert_null(vma_find(&s, 0x3000));
     assert_null(vma_find(&s, 0x4fff));
     check_invariants(&s);
-    vma_set_free(&s, put_obj);
+    vma_set_free(&s);
 }
 
 static void test_remove_across(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma v;
     v = mk(0x1000, 0x4000, VMA_PROT_READ);
     assert_int_equal(vma_insert(&s, &v), 0);
@@ -288,62 +303,62 @@ static void test_remove_across(void **state)
 
     /* From the middle of the first to the middle of the fourth, across a
      * hole. */
-    assert_int_equal(vma_remove_range(&s, 0x2000, 0xa000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x2000, 0xa000), 0);
     assert_int_equal(s.count, 3);
     check_vma(&s, 0, 0x1000, 0x2000, VMA_PROT_READ);
     check_vma(&s, 1, 0xa000, 0xc000, RW);
     check_vma(&s, 2, 0x10000, 0x11000, RW);
 
     /* Everything, from a hole to beyond the end. */
-    assert_int_equal(vma_remove_range(&s, 0, 0x100000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0, 0x100000), 0);
     assert_int_equal(s.count, 0);
-    vma_set_free(&s, put_obj);
+    vma_set_free(&s);
 }
 
 static void test_remove_edges(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma v = mk(0x10000, 0x20000, RW);
     assert_int_equal(vma_insert(&s, &v), 0);
 
     /* Left edge. */
-    assert_int_equal(vma_remove_range(&s, 0x10000, 0x12000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x10000, 0x12000), 0);
     assert_int_equal(s.count, 1);
     check_vma(&s, 0, 0x12000, 0x20000, RW);
     /* Right edge. */
-    assert_int_equal(vma_remove_range(&s, 0x1e000, 0x20000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x1e000, 0x20000), 0);
     check_vma(&s, 0, 0x12000, 0x1e000, RW);
     /* Overlapping the left edge from a hole. */
-    assert_int_equal(vma_remove_range(&s, 0x8000, 0x13000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x8000, 0x13000), 0);
     check_vma(&s, 0, 0x13000, 0x1e000, RW);
     /* Overlapping the right edge into a hole. */
-    assert_int_equal(vma_remove_range(&s, 0x1d000, 0x30000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x1d000, 0x30000), 0);
     check_vma(&s, 0, 0x13000, 0x1d000, RW);
     /* In a hole only; empty; bad ranges. */
-    assert_int_equal(vma_remove_range(&s, 0x40000, 0x50000, put_obj), 0);
-    assert_int_equal(vma_remove_range(&s, 0x14000, 0x14000, put_obj), 0);
-    assert_int_equal(vma_remove_range(&s, 0x14800, 0x15000, put_obj), -LINUX_EINVAL);
-    assert_int_equal(vma_remove_range(&s, 0x15000, 0x14000, put_obj), -LINUX_EINVAL);
+    assert_int_equal(vma_remove_range(&s, 0x40000, 0x50000), 0);
+    assert_int_equal(vma_remove_range(&s, 0x14000, 0x14000), 0);
+    assert_int_equal(vma_remove_range(&s, 0x14800, 0x15000), -LINUX_EINVAL);
+    assert_int_equal(vma_remove_range(&s, 0x15000, 0x14000), -LINUX_EINVAL);
     assert_int_equal(s.count, 1);
     check_vma(&s, 0, 0x13000, 0x1d000, RW);
     /* Exactly the VMA. */
-    assert_int_equal(vma_remove_range(&s, 0x13000, 0x1d000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x13000, 0x1d000), 0);
     assert_int_equal(s.count, 0);
-    vma_set_free(&s, put_obj);
+    vma_set_free(&s);
 }
 
 static void test_remove_obj_refs(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct mm_object obj = {.refs = 1, .size = 0x10000};
     struct vma v = mk_obj(0x100000, 0x110000, RW, &obj, 0x0);
     v.flags = VMA_SHARED;
     assert_int_equal(vma_insert(&s, &v), 0);
 
     puts_count = 0;
-    assert_int_equal(vma_remove_range(&s, 0x104000, 0x106000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x104000, 0x106000), 0);
     assert_int_equal(puts_count, 1);
     assert_int_equal(obj.refs, 2); /* left and right pieces */
     assert_int_equal(s.count, 2);
@@ -380,7 +395,7 @@ static void test_remove_obj_refs(void **state)
     /* Remove across all four: two pieces of obj, one of obj2 and the
      * anonymous one; cut inside the first. */
     puts_count = 0;
-    assert_int_equal(vma_remove_range(&s, 0x10f000, 0x114000, put_obj), 0);
+    assert_int_equal(vma_remove_range(&s, 0x10f000, 0x114000), 0);
     assert_int_equal(puts_count, 3);
     assert_int_equal(obj.refs, 1);
     assert_int_equal(obj2.refs, 0);
@@ -388,7 +403,7 @@ static void test_remove_obj_refs(void **state)
     check_vma(&s, 0, 0x100000, 0x10f000, RW);
 
     puts_count = 0;
-    vma_set_free(&s, put_obj);
+    vma_set_free(&s);
     assert_int_equal(puts_count, 1);
     assert_int_equal(obj.refs, 0);
 }
@@ -396,7 +411,7 @@ static void test_remove_obj_refs(void **state)
 static void test_protect(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma v = mk(0x1000, 0x9000, RW);
     assert_int_equal(vma_insert(&s, &v), 0);
 
@@ -429,13 +444,13 @@ static void test_protect(void **state)
     assert_int_equal(s.count, 1);
     check_vma(&s, 0, 0x1000, 0x9000, 0);
     assert_int_equal(vma_protect(&s, 0x2800, 0x3000, RW), -LINUX_EINVAL);
-    vma_set_free(&s, NULL);
+    vma_set_free(&s);
 }
 
 static void test_protect_errors(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct vma v = mk(0x1000, 0x3000, RW);
     assert_int_equal(vma_insert(&s, &v), 0);
     v = mk(0x4000, 0x6000, RW);
@@ -467,13 +482,13 @@ static void test_protect_errors(void **state)
     assert_int_equal(s.count, 4);
     check_vma(&s, 2, 0x5000, 0x6000, VMA_PROT_READ);
     check_vma(&s, 3, 0x6000, 0x8000, VMA_PROT_READ); /* max_prot differs: no merge */
-    vma_set_free(&s, NULL);
+    vma_set_free(&s);
 }
 
 static void test_protect_obj(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     struct mm_object obj = {.refs = 1, .size = 0x8000};
     struct vma v = mk_obj(0x10000, 0x18000, RW, &obj, 0x1000);
     v.flags = VMA_SHARED;
@@ -488,14 +503,14 @@ static void test_protect_obj(void **state)
     assert_int_equal(obj.refs, 1);
     assert_int_equal(s.v[0].obj_off, 0x1000);
     puts_count = 0;
-    vma_set_free(&s, put_obj);
+    vma_set_free(&s);
     assert_int_equal(puts_count, 1);
 }
 
 static void test_gap(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     /* Empty set. */
     assert_int_equal(vma_find_gap_down(&s, 0x2000, 0x10000, 0x100000), 0xfe000);
     assert_int_equal(vma_find_gap_down(&s, 0x2000, 0x10000, 0x100800), 0xfe000);
@@ -533,7 +548,7 @@ static void test_gap(void **state)
     assert_int_equal(vma_find_gap_down(&s, 0x1000, 0x1000, 0xf0000), 0xef000);
     /* Top inside the lowest VMA: only the bottom hole is left. */
     assert_int_equal(vma_find_gap_down(&s, 0x1000, 0x1000, 0x50000), 0x1f000);
-    vma_set_free(&s, NULL);
+    vma_set_free(&s);
 }
 
 static void test_pma(void **state)
@@ -659,13 +674,6 @@ static uint64_t rng(void)
     return rng_state;
 }
 
-static void model_put(struct mm_object *obj)
-{
-    assert_true(obj >= model_objs && obj < model_objs + MODEL_OBJS);
-    assert_true(obj->refs > 0);
-    obj->refs--;
-}
-
 static bool model_free(uint64_t a, uint64_t b)
 {
     for (uint64_t p = a; p < b; p++) {
@@ -717,7 +725,7 @@ static void model_check(const struct vma_set *s)
 static void test_random_model(void **state)
 {
     (void)state;
-    struct vma_set s = {0};
+    struct vma_set s = {.refs = &test_refs};
     memset(model, 0, sizeof(model));
     memset(model_objs, 0, sizeof(model_objs));
     for (int iter = 0; iter < 20000; iter++) {
@@ -758,7 +766,7 @@ static void test_random_model(void **state)
                                                v.flags, obj,    obj >= 0 ? off + (p - a) * PG : 0};
             }
         } else if (op == 1) {
-            assert_int_equal(vma_remove_range(&s, a * PG, b * PG, model_put), 0);
+            assert_int_equal(vma_remove_range(&s, a * PG, b * PG), 0);
             for (uint64_t p = a; p < b; p++)
                 model[p].mapped = false;
         } else if (op == 2) {
@@ -795,7 +803,7 @@ static void test_random_model(void **state)
         }
         model_check(&s);
     }
-    vma_set_free(&s, model_put);
+    vma_set_free(&s);
     for (int k = 0; k < MODEL_OBJS; k++)
         assert_int_equal(model_objs[k].refs, 0);
 }
