@@ -121,10 +121,10 @@ scmp_filter_ctx sentry_seccomp_build(void)
     /* clone: only the two shapes the sentry uses. */
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                               SCMP_A0(SCMP_CMP_EQ, SIGCHLD));
+                               SCMP_A0(SCMP_CMP_EQ, SIGCHLD, 0));
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                               SCMP_A0(SCMP_CMP_EQ, SENTRY_THREAD_CLONE_FLAGS));
+                               SCMP_A0(SCMP_CMP_EQ, SENTRY_THREAD_CLONE_FLAGS, 0));
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     /* Library paths that must fail softly, not kill: see the top. */
@@ -135,7 +135,7 @@ scmp_filter_ctx sentry_seccomp_build(void)
     /* fstat in glibc is newfstatat(fd, "", AT_EMPTY_PATH): only that form. */
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
-                               SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+                               SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH, 0));
     /* fcntl: status flags and dup to a high fd. */
     static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC};
     for (size_t i = 0; !err && i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)

@@ -106,6 +106,7 @@ static void task_release(struct task *t)
 void task_run(struct task *t)
 {
     struct kernel *k = t->k;
+    task_set_current(t);
     kernel_lock(k);
     while (!t->exiting && !k->exited) {
         struct pf_fault fault;

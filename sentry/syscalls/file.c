@@ -11,6 +11,8 @@
 #include "abi/linux/fcntl.h"
 #include "abi/linux/resource.h"
 #include "abi/linux/stat.h"
+#include "sentry/fs/anon/memfd.h"
+#include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/task.h"
 #include "abi/linux/ioctl.h"
 #include "sentry/mm/mm.h"
@@ -377,6 +379,19 @@ SYSCALL(fcntl)
         if ((uint64_t)(int)arg >= t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur)
             return fdtable_get_flags(t->fds, fd) < 0 ? -LINUX_EBADF : -LINUX_EINVAL;
         return dup_lowest(t, fd, (int)arg, cmd == LINUX_F_DUPFD_CLOEXEC ? LINUX_FD_CLOEXEC : 0);
+    case LINUX_F_GETPIPE_SZ:
+    case LINUX_F_SETPIPE_SZ:
+    case LINUX_F_ADD_SEALS:
+    case LINUX_F_GET_SEALS: {
+        struct file *f = fdtable_get(t->fds, fd);
+        if (!f)
+            return -LINUX_EBADF;
+        long r = (cmd == LINUX_F_GETPIPE_SZ || cmd == LINUX_F_SETPIPE_SZ)
+                     ? pipe_fcntl(f, cmd, arg)
+                     : memfd_fcntl(f, cmd, arg);
+        file_put(f);
+        return r;
+    }
     case LINUX_F_GETFD:
         return fdtable_get_flags(t->fds, fd);
     case LINUX_F_SETFD:

@@ -167,3 +167,8 @@ long sys_syncfs(struct task *t, const struct syscall_args *a);
 long sys_fallocate(struct task *t, const struct syscall_args *a);
 long sys_sendfile(struct task *t, const struct syscall_args *a);
 long sys_copy_file_range(struct task *t, const struct syscall_args *a);
+
+/* pipe.c */
+long sys_pipe(struct task *t, const struct syscall_args *a);
+long sys_pipe2(struct task *t, const struct syscall_args *a);
+long sys_memfd_create(struct task *t, const struct syscall_args *a);

@@ -4,11 +4,18 @@
  * the root is).
  *
  * Lock order: called at boot, before any task runs. */
+#include <string.h>
+
 #include "abi/linux/errno.h"
 #include "abi/linux/stat.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/fs/special.h"
+#include "sentry/fs/proc/proc.h"
+#include "sentry/fs/sys/sysfs.h"
+#include "sentry/fs/dev/devfs.h"
+#include "sentry/kernel/kernel.h"
 
 /* Makes directory name in the root (boot time: root's credentials). */
 static int boot_mkdir(struct superblock *sb, const char *name, uint32_t mode)
@@ -23,6 +30,36 @@ static int boot_mkdir(struct superblock *sb, const char *name, uint32_t mode)
     return d ? 0 : -LINUX_ENOMEM;
 }
 
+/* /proc, /sys and /dev (with its /dev/shm tmpfs), as Linux mounts them. */
+static int boot_special_mounts(const struct path *root)
+{
+    fs_special_register();
+    struct task *t = kernel_global->init;
+    struct path at;
+    struct superblock *sb;
+    int err;
+    for (int i = 0; i < 2; i++) {
+        err = vfs_lookup_one(t, root, i == 0 ? "proc" : "sys", &at);
+        if (err)
+            return err;
+        err = i == 0 ? procfs_new_sb(&sb) : sysfs_new_sb(&sb);
+        if (!err) {
+            err = mount_attach(&at, sb, NULL, LINUX_MNT_NOSUID | LINUX_MNT_NODEV | LINUX_MNT_NOEXEC,
+                               NULL);
+            sb_put(sb);
+        }
+        path_put(&at);
+        if (err)
+            return err;
+    }
+    err = vfs_lookup_one(t, root, "dev", &at);
+    if (err)
+        return err;
+    err = devfs_mount(t, &at, LINUX_MNT_NOSUID, NULL);
+    path_put(&at);
+    return err;
+}
+
 int vfs_boot_root(struct path *out_root)
 {
     tmpfs_register();
@@ -31,6 +68,8 @@ int vfs_boot_root(struct path *out_root)
     if (err)
         return err;
     err = boot_mkdir(sb, "tmp", 01777);
+    for (const char *d = "proc\0sys\0dev\0"; !err && *d; d += strlen(d) + 1)
+        err = boot_mkdir(sb, d, 0755);
     if (err) {
         sb_put(sb);
         return err;
@@ -42,5 +81,8 @@ int vfs_boot_root(struct path *out_root)
     out_root->mnt = m;
     out_root->dentry = m->root;
     dentry_get(m->root);
-    return 0;
+    err = boot_special_mounts(out_root);
+    if (err)
+        path_put(out_root);
+    return err;
 }

@@ -185,9 +185,16 @@ static void test_sizes(void **state)
     static const struct {
         long arg, want;
     } cases[] = {
-        {0, 4096},          {1, 4096},         {4097, 8192},         {5000, 8192},
-        {65537, 131072},    {1048576, 1048576}, {1048577, -LINUX_EPERM}, {-1, -LINUX_EINVAL},
-        {0x80000001L, -LINUX_EINVAL}, {24576, 32768},
+        {0, 4096},
+        {1, 4096},
+        {4097, 8192},
+        {5000, 8192},
+        {65537, 131072},
+        {1048576, 1048576},
+        {1048577, -LINUX_EPERM},
+        {-1, -LINUX_EINVAL},
+        {0x80000001L, -LINUX_EINVAL},
+        {24576, 32768},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         assert_int_equal(pipe_fcntl(w, LINUX_F_SETPIPE_SZ, cases[i].arg), cases[i].want);
@@ -326,7 +333,7 @@ static void test_fifo(void **state)
     assert_int_equal(pipe_fifo_open(ino, wf), -LINUX_ENXIO); /* no reader */
     free(wf);
     struct file *rf = file_new(NULL, LINUX_O_RDONLY | LINUX_O_NONBLOCK, NULL);
-    assert_int_equal(pipe_fifo_open(ino, rf), 0); /* does not wait */
+    assert_int_equal(pipe_fifo_open(ino, rf), 0);   /* does not wait */
     assert_int_equal(pipe_poll(rf, NULL, NULL), 0); /* no HUP before a writer came */
     char buf[8];
     assert_int_equal(rd(rf, buf, 8), 0);
@@ -466,8 +473,7 @@ static void test_memfd_seals(void **state)
     struct vfs_setattr sa = {.valid = VFS_SET_SIZE, .size = 4096};
     assert_int_equal(f->inode->ops->setattr(f->inode, &sa), -LINUX_EPERM);
     assert_int_equal(wr(f, "abc", 3), -LINUX_EPERM);
-    assert_int_equal(memfd_fcntl(f, LINUX_F_ADD_SEALS, LINUX_F_SEAL_SHRINK | LINUX_F_SEAL_SEAL),
-                     0);
+    assert_int_equal(memfd_fcntl(f, LINUX_F_ADD_SEALS, LINUX_F_SEAL_SHRINK | LINUX_F_SEAL_SEAL), 0);
     assert_int_equal(memfd_fcntl(f, LINUX_F_ADD_SEALS, LINUX_F_SEAL_WRITE), -LINUX_EPERM);
     assert_int_equal(memfd_fcntl(f, LINUX_F_GET_SEALS, 0), 7);
     file_put(f);
@@ -479,7 +485,6 @@ static void test_memfd_seals(void **state)
     f->flags = LINUX_O_RDONLY; /* as a read-only reopen */
     assert_int_equal(memfd_fcntl(f, LINUX_F_ADD_SEALS, LINUX_F_SEAL_GROW), -LINUX_EPERM);
     file_put(f);
-
 }
 
 int main(void)
@@ -487,10 +492,10 @@ int main(void)
     memset(big, 'b', sizeof(big));
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_basic),         T(test_capacity),       T(test_atomic_small_write),
-        T(test_packet_mode),   T(test_epipe),          T(test_sizes),
-        T(test_blocking_read), T(test_blocking_write), T(test_fifo),
-        T(test_fifo_open_waits), T(test_memfd_flags),  T(test_memfd_io),
+        T(test_basic),           T(test_capacity),       T(test_atomic_small_write),
+        T(test_packet_mode),     T(test_epipe),          T(test_sizes),
+        T(test_blocking_read),   T(test_blocking_write), T(test_fifo),
+        T(test_fifo_open_waits), T(test_memfd_flags),    T(test_memfd_io),
         T(test_memfd_seals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

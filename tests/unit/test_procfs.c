@@ -216,10 +216,14 @@ static void test_proc_limits(void **state)
     (void)state;
     assert_true(cat(proc_sb, "1/limits") > 0);
     char *line2 = strchr(buf, '\n') + 1;
-    assert_memory_equal(buf, "Limit                     Soft Limit           Hard Limit           "
-                             "Units     \n", 78);
-    assert_memory_equal(line2, "Max cpu time              unlimited            unlimited        "
-                               "    seconds   \n", 78);
+    assert_memory_equal(buf,
+                        "Limit                     Soft Limit           Hard Limit           "
+                        "Units     \n",
+                        78);
+    assert_memory_equal(line2,
+                        "Max cpu time              unlimited            unlimited        "
+                        "    seconds   \n",
+                        78);
     assert_matches(buf, "^Max open files            1024                 1048576              "
                         "files     $");
     assert_matches(buf, "^Max nice priority         unlimited            unlimited            $");
@@ -251,7 +255,7 @@ static void test_proc_fd(void **state)
     struct inode *ino;
     assert_int_equal(fake_lookup_path(proc_sb, "1/fd/4", &ino), 0);
     assert_int_equal(ino->attr.mode, LINUX_S_IFLNK | 0300); /* -wx: write end */
-    assert_non_null(ino->ops->get_link_path); /* a magic link */
+    assert_non_null(ino->ops->get_link_path);               /* a magic link */
     inode_put(ino);
     assert_int_equal(fake_lookup_path(proc_sb, "self", &ino), 0);
     assert_null(ino->ops->get_link_path); /* a plain one */
@@ -342,6 +346,18 @@ static void test_proc_sys(void **state)
     cat(proc_sb, "sys/kernel/random/boot_id");
     assert_string_equal(buf, first);
     assert_int_equal(put(proc_sb, "sys/kernel/osrelease", "7.0"), -LINUX_EINVAL);
+    /* O_TRUNC opens truncate to no effect; chmod is EPERM (devfs allows it). */
+    struct inode *ino;
+    assert_int_equal(fake_lookup_path(proc_sb, "sys/fs/pipe-max-size", &ino), 0);
+    struct vfs_setattr sa = {.valid = VFS_SET_SIZE | VFS_SET_MTIME, .size = 0};
+    assert_int_equal(ino->ops->setattr(ino, &sa), 0);
+    sa = (struct vfs_setattr){.valid = VFS_SET_MODE, .mode = 0600};
+    assert_int_equal(ino->ops->setattr(ino, &sa), -LINUX_EPERM);
+    inode_put(ino);
+    assert_int_equal(fake_lookup_path(dev_sb, "null", &ino), 0);
+    assert_int_equal(ino->ops->setattr(ino, &sa), 0);
+    assert_int_equal(ino->attr.mode, LINUX_S_IFCHR | 0600);
+    inode_put(ino);
 }
 
 /* seq_file's rule: a read at offset 0 generates the contents again. */
@@ -442,10 +458,10 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_proc_links),   T(test_proc_listing),  T(test_proc_listing_resume),
-        T(test_proc_status),  T(test_proc_stat),     T(test_proc_limits),
-        T(test_proc_comm),    T(test_proc_fd),       T(test_proc_system_files),
-        T(test_proc_sys),     T(test_proc_regenerate), T(test_sysfs),
+        T(test_proc_links),  T(test_proc_listing),    T(test_proc_listing_resume),
+        T(test_proc_status), T(test_proc_stat),       T(test_proc_limits),
+        T(test_proc_comm),   T(test_proc_fd),         T(test_proc_system_files),
+        T(test_proc_sys),    T(test_proc_regenerate), T(test_sysfs),
         T(test_devfs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

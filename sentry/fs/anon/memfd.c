@@ -29,8 +29,8 @@
 /* With MFD_HUGETLB, bits 26..31 may give the huge page size (log2). */
 #define MEMFD_HUGE_FLAGS (0x3fU << 26)
 
-#define MEMFD_ALL_SEALS                                                                 \
-    (LINUX_F_SEAL_SEAL | LINUX_F_SEAL_SHRINK | LINUX_F_SEAL_GROW | LINUX_F_SEAL_WRITE | \
+#define MEMFD_ALL_SEALS                                                                            \
+    (LINUX_F_SEAL_SEAL | LINUX_F_SEAL_SHRINK | LINUX_F_SEAL_GROW | LINUX_F_SEAL_WRITE |            \
      LINUX_F_SEAL_FUTURE_WRITE)
 
 struct memfd {
@@ -70,8 +70,7 @@ static int memfd_resize(struct inode *ino, uint64_t size)
     return 0;
 }
 
-static long memfd_rw(struct file *f, const struct iovec *iov, int iovcnt, int64_t *ppos,
-                     bool write)
+static long memfd_rw(struct file *f, const struct iovec *iov, int iovcnt, int64_t *ppos, bool write)
 {
     struct inode *ino = f->inode;
     struct mm_object *obj = ino->pages;
@@ -221,6 +220,12 @@ static const struct file_ops memfd_fops = {
 bool memfd_is_file(const struct file *f)
 {
     return f->ops == &memfd_fops;
+}
+
+bool memfd_write_sealed(const struct file *f)
+{
+    return memfd_is_file(f) &&
+           (memfd_of(f->inode)->seals & (LINUX_F_SEAL_WRITE | LINUX_F_SEAL_FUTURE_WRITE));
 }
 
 static int memfd_setattr(struct inode *ino, const struct vfs_setattr *sa)

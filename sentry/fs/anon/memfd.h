@@ -26,6 +26,11 @@ int memfd_create_file(struct task *t, const char *name, unsigned flags, struct f
 /* True if f is a memfd. */
 bool memfd_is_file(const struct file *f);
 
+/* True if f is a memfd sealed against writes (F_SEAL_WRITE or
+ * F_SEAL_FUTURE_WRITE): mmap must refuse MAP_SHARED with PROT_WRITE
+ * (EPERM), as Linux's memfd_file_seals/shmem_mmap do. */
+bool memfd_write_sealed(const struct file *f);
+
 /* fcntl F_ADD_SEALS / F_GET_SEALS on f, Linux's errors: F_ADD_SEALS on a
  * file not open for writing is -EPERM, on a file that cannot be sealed
  * -EINVAL; F_GET_SEALS on one -EINVAL. Other commands: -EINVAL. */

@@ -16,10 +16,15 @@ static int devfs_chr_open(const struct kernfs_inode *ki, struct task *t, struct 
     return chrdev_open_rdev(ki->node->rdev, f);
 }
 
-#define CHR(n, maj, min)                                                  \
-    {.name = n, .mode = LINUX_S_IFCHR | 0666, .open = devfs_chr_open, \
-     .rdev = CHRDEV_MKDEV(maj, min)}
-#define LINK(n, t) {.name = n, .mode = LINUX_S_IFLNK | 0777, .target = t}
+#define CHR(n, maj, min)                                                                           \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFCHR | 0666, .open = devfs_chr_open,                           \
+        .rdev = CHRDEV_MKDEV(maj, min)                                                             \
+    }
+#define LINK(n, t)                                                                                 \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFLNK | 0777, .target = t                                       \
+    }
 
 static const struct kernfs_node dev_entries[] = {
     LINK("fd", "/proc/self/fd"),
@@ -45,7 +50,8 @@ static const struct kernfs_node devfs_root = {
 
 int devfs_new_sb(struct superblock **out_sb)
 {
-    struct superblock *sb = kernfs_new_sb(&devfs_type, &devfs_root, KERNFS_LINK_SIZE);
+    struct superblock *sb =
+        kernfs_new_sb(&devfs_type, &devfs_root, KERNFS_LINK_SIZE | KERNFS_CHMOD);
     if (!sb)
         return -LINUX_ENOMEM;
     *out_sb = sb;

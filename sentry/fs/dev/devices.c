@@ -80,8 +80,7 @@ static long zero_pread(struct file *f, const struct iovec *iov, int iovcnt, int6
     return zero_read(f, iov, iovcnt, NULL);
 }
 
-/* TODO(mm): mmap of /dev/zero is anonymous memory (Linux's
- * shmem_zero_setup): mm_mmap_file should treat it as MAP_ANONYMOUS. */
+/* mmap of /dev/zero is anonymous memory: see chrdev_is_zero. */
 static const struct file_ops zero_fops = {
     .read = zero_read,
     .write = dev_discard,
@@ -193,4 +192,9 @@ int chrdev_open(struct task *t, struct inode *ino, struct file *f)
 {
     (void)t;
     return chrdev_open_rdev(ino->attr.rdev, f);
+}
+
+bool chrdev_is_zero(const struct file *f)
+{
+    return f->ops == &zero_fops;
 }

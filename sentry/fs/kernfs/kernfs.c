@@ -184,6 +184,27 @@ static int kernfs_getattr(struct inode *ino)
     return ki->node->getattr ? ki->node->getattr(ki, &ino->attr) : 0;
 }
 
+/* Truncation (O_TRUNC opens of /proc/sys files) and times are accepted;
+ * mode and owner only where the filesystem allows them. */
+static int kernfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
+{
+    const struct kernfs_sb *ks = ino->sb->priv;
+    if ((sa->valid & (VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID)) && !(ks->flags & KERNFS_CHMOD))
+        return -LINUX_EPERM;
+    if (sa->valid & VFS_SET_MODE)
+        ino->attr.mode = (ino->attr.mode & LINUX_S_IFMT) | (sa->mode & 07777);
+    if (sa->valid & VFS_SET_UID)
+        ino->attr.uid = sa->uid;
+    if (sa->valid & VFS_SET_GID)
+        ino->attr.gid = sa->gid;
+    if (sa->valid & VFS_SET_ATIME)
+        ino->attr.atime = sa->atime;
+    if (sa->valid & VFS_SET_MTIME)
+        ino->attr.mtime = sa->mtime;
+    ino->attr.ctime = vfs_now();
+    return 0;
+}
+
 /* --- generated files --- */
 
 struct kernfs_open {
@@ -217,6 +238,9 @@ static long kernfs_seq_pread(struct file *f, const struct iovec *iov, int iovcnt
     }
     ko->fresh = false;
     if ((uint64_t)pos >= ko->buf.len)
+        return 0;
+    if (pos != 0 &&
+        (((const struct kernfs_inode *)f->inode->priv)->node->flags & KERNFS_READ_AT_ZERO))
         return 0;
     struct iov_cursor c;
     iov_cursor_init(&c, iov, iovcnt);
@@ -354,8 +378,7 @@ static int kernfs_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
         nstatic++;
     struct kernfs_iter it = {.emit = emit, .ctx = ctx, .f = f, .base = 2};
     if ((uint64_t)f->pos < 2 + nstatic)
-        kernfs_emit_static(n->children, (uint64_t)f->pos - 2, kernfs_iter_emit, &it, ki->a,
-                           ki->b);
+        kernfs_emit_static(n->children, (uint64_t)f->pos - 2, kernfs_iter_emit, &it, ki->a, ki->b);
     if ((uint64_t)f->pos < 2 + nstatic || !n->dir_ops || !n->dir_ops->iterate)
         return 0;
     it.base = 2 + nstatic;
@@ -434,6 +457,7 @@ static const struct inode_ops kernfs_inode_ops = {
     .lookup = kernfs_lookup,
     .readlink = kernfs_readlink,
     .getattr = kernfs_getattr,
+    .setattr = kernfs_setattr,
     .open = kernfs_open,
     .evict = kernfs_evict,
 };
@@ -442,6 +466,7 @@ static const struct inode_ops kernfs_magic_link_ops = {
     .readlink = kernfs_readlink,
     .get_link_path = kernfs_get_link_path,
     .getattr = kernfs_getattr,
+    .setattr = kernfs_setattr,
     .open = kernfs_open,
     .evict = kernfs_evict,
 };

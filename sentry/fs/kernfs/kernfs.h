@@ -41,13 +41,18 @@ struct kernfs_dir_ops {
     int (*lookup)(const struct kernfs_inode *dir, const char *name,
                   const struct kernfs_node **out_node, int64_t *out_a, int64_t *out_b);
     /* Emits the children whose index >= start, in increasing index order. */
-    void (*iterate)(const struct kernfs_inode *dir, uint64_t start, kernfs_emit_fn emit,
-                    void *ctx);
+    void (*iterate)(const struct kernfs_inode *dir, uint64_t start, kernfs_emit_fn emit, void *ctx);
 };
+
+/* kernfs_node flags. */
+#define KERNFS_READ_AT_ZERO                                                                        \
+    0x1 /* a read at a nonzero offset gives 0 bytes (Linux's                                       \
+           integer sysctls: the value comes in one read) */
 
 struct kernfs_node {
     const char *name;
-    uint32_t mode; /* LINUX_S_IF* | permission bits */
+    uint32_t mode;  /* LINUX_S_IF* | permission bits */
+    unsigned flags; /* KERNFS_READ_AT_ZERO */
     /* Regular files. show fills the contents; store takes a write (the
      * whole write at offset 0) and returns size or -errno. */
     int (*show)(const struct kernfs_inode *ki, struct seqbuf *out);
@@ -73,6 +78,9 @@ struct kernfs_node {
 /* kernfs_new_sb flags: what st_size says. Without them, 0 (procfs). */
 #define KERNFS_FILE_SIZE_PAGE 0x1 /* regular files: 4096 (sysfs) */
 #define KERNFS_LINK_SIZE 0x2      /* symlinks: the target's length (devtmpfs) */
+#define KERNFS_CHMOD                                                                               \
+    0x4 /* chmod/chown change the (cached) inode (devtmpfs);                                       \
+           else EPERM, as procfs and sysfs */
 
 /* sb->priv of a kernfs superblock. */
 struct kernfs_sb {
@@ -95,5 +103,4 @@ long kernfs_copy_link(const char *text, size_t len, char *buf, size_t size);
 void kernfs_emit_static(const struct kernfs_node *children, uint64_t start, kernfs_emit_fn emit,
                         void *ctx, int64_t a, int64_t b);
 /* The node of children named name, or NULL. */
-const struct kernfs_node *kernfs_find_static(const struct kernfs_node *children,
-                                             const char *name);
+const struct kernfs_node *kernfs_find_static(const struct kernfs_node *children, const char *name);

@@ -42,15 +42,15 @@ struct pipe_buf {
 
 struct pipe {
     struct pipe_buf *bufs;
-    unsigned ring_size;          /* slots in bufs */
-    unsigned max_usage;          /* slots that may be used (capacity) */
-    unsigned head, tail;         /* free-running: occupancy = head - tail */
-    unsigned readers, writers;   /* open files per direction */
+    unsigned ring_size;            /* slots in bufs */
+    unsigned max_usage;            /* slots that may be used (capacity) */
+    unsigned head, tail;           /* free-running: occupancy = head - tail */
+    unsigned readers, writers;     /* open files per direction */
     unsigned r_counter, w_counter; /* opens ever, for FIFO partner waits */
-    uint8_t *tmp_page;           /* a spare page, as Linux keeps one */
-    struct waitqueue rd_wait;    /* readers wait for data, FIFO opens for partners */
-    struct waitqueue wr_wait;    /* writers wait for room */
-    struct inode *inode;         /* FIFO: its inode (not referenced: files hold it) */
+    uint8_t *tmp_page;             /* a spare page, as Linux keeps one */
+    struct waitqueue rd_wait;      /* readers wait for data, FIFO opens for partners */
+    struct waitqueue wr_wait;      /* writers wait for room */
+    struct inode *inode;           /* FIFO: its inode (not referenced: files hold it) */
     struct pipe *next_fifo;
 };
 

@@ -20,9 +20,9 @@ struct task;
 struct fs_type;
 struct waitqueue;
 
-#define PIPE_BUF_SIZE 4096             /* PIPE_BUF */
-#define PIPE_DEF_SLOTS 16              /* 64 KiB */
-#define PIPE_MAX_SIZE_DEFAULT 1048576  /* /proc/sys/fs/pipe-max-size */
+#define PIPE_BUF_SIZE 4096            /* PIPE_BUF */
+#define PIPE_DEF_SLOTS 16             /* 64 KiB */
+#define PIPE_MAX_SIZE_DEFAULT 1048576 /* /proc/sys/fs/pipe-max-size */
 
 /* /proc/sys/fs/pipe-max-size: the most an F_SETPIPE_SZ may ask for (nobody
  * in the sandbox holds CAP_SYS_RESOURCE over the host). */

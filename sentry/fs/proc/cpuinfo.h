@@ -19,5 +19,4 @@ unsigned cpuinfo_host_khz(void);
 /* Appends the feature flags (" fpu vme ...") to out. */
 void cpuinfo_flags(struct seqbuf *out, cpuid_fn cpuid);
 /* Appends /proc/cpuinfo for the ncpus CPUs numbered cpus[]. */
-void cpuinfo_format(struct seqbuf *out, cpuid_fn cpuid, const int *cpus, int ncpus,
-                    unsigned khz);
+void cpuinfo_format(struct seqbuf *out, cpuid_fn cpuid, const int *cpus, int ncpus, unsigned khz);

@@ -236,8 +236,8 @@ static int fd_dir_lookup_node(const struct kernfs_inode *dir, const char *name,
     return 0;
 }
 
-static void fd_dir_iterate_node(const struct kernfs_inode *dir, uint64_t start,
-                                kernfs_emit_fn emit, void *ctx, const struct kernfs_node *node)
+static void fd_dir_iterate_node(const struct kernfs_inode *dir, uint64_t start, kernfs_emit_fn emit,
+                                void *ctx, const struct kernfs_node *node)
 {
     struct task *t = proc_task_find((linux_pid_t)dir->a);
     if (!t || !t->fds)
@@ -277,8 +277,7 @@ static void fdinfo_iterate(const struct kernfs_inode *dir, uint64_t start, kernf
 }
 
 const struct kernfs_dir_ops proc_fd_ops = {.lookup = fd_lookup, .iterate = fd_iterate};
-const struct kernfs_dir_ops proc_fdinfo_ops = {.lookup = fdinfo_lookup,
-                                               .iterate = fdinfo_iterate};
+const struct kernfs_dir_ops proc_fdinfo_ops = {.lookup = fdinfo_lookup, .iterate = fdinfo_iterate};
 
 /* --- maps --- */
 
@@ -321,9 +320,9 @@ int proc_show_maps(const struct kernfs_inode *ki, struct seqbuf *out)
         }
         seqbuf_printf(out, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ", (unsigned long)v->start,
                       (unsigned long)v->end, (v->prot & VMA_PROT_READ) ? 'r' : '-',
-                      (v->prot & VMA_PROT_WRITE) ? 'w' : '-',
-                      (v->prot & VMA_PROT_EXEC) ? 'x' : '-', (v->flags & VMA_SHARED) ? 's' : 'p',
-                      (unsigned long)off, dev_major(dev), dev_minor(dev), (unsigned long)ino);
+                      (v->prot & VMA_PROT_WRITE) ? 'w' : '-', (v->prot & VMA_PROT_EXEC) ? 'x' : '-',
+                      (v->flags & VMA_SHARED) ? 's' : 'p', (unsigned long)off, dev_major(dev),
+                      dev_minor(dev), (unsigned long)ino);
         if (label) {
             seqbuf_pad(out, MAPS_NAME_COLUMN, ' ');
             seqbuf_puts(out, label);

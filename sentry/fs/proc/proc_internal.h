@@ -35,8 +35,8 @@ void proc_task_counts(int *out_tasks, int *out_groups);
 struct task *proc_inode_task(const struct kernfs_inode *ki);
 
 /* --- per-process directories (proc_pid.c) --- */
-extern const struct kernfs_node proc_pid_dir;  /* /proc/PID */
-extern const struct kernfs_node proc_tid_dir;  /* /proc/PID/task/TID */
+extern const struct kernfs_node proc_pid_dir;      /* /proc/PID */
+extern const struct kernfs_node proc_tid_dir;      /* /proc/PID/task/TID */
 extern const struct kernfs_dir_ops proc_root_pids; /* the PID entries of /proc */
 /* Ownership of a process's files (its euid/egid; root when undumpable),
  * and ENOENT once it is gone. */

@@ -117,14 +117,13 @@ static int show_stat(const struct kernfs_inode *ki, struct seqbuf *out)
                   (unsigned long)f.size, (unsigned long)(f.rss / LINUX_PAGE_SIZE),
                   (unsigned long)rsslim);
     uint64_t sig_ign = sig_mask_of(t, true), sig_cgt = sig_mask_of(t, false);
-    seqbuf_printf(out, "%lu %lu %lu 0 0 0 %lu %lu %lu 0 0 0 17 0 0 0 0 0 0 ",
-                  mm ? 1UL : 0UL, mm ? 1UL : 0UL, mm ? (unsigned long)mm->stack_end : 0UL,
+    seqbuf_printf(out, "%lu %lu %lu 0 0 0 %lu %lu %lu 0 0 0 17 0 0 0 0 0 0 ", mm ? 1UL : 0UL,
+                  mm ? 1UL : 0UL, mm ? (unsigned long)mm->stack_end : 0UL,
                   (unsigned long)t->sigmask, (unsigned long)sig_ign, (unsigned long)sig_cgt);
     seqbuf_printf(out, "%lu %lu %lu %lu %lu %lu %lu %d\n", 0UL, 0UL,
-                  mm ? (unsigned long)mm->brk_start : 0UL,
-                  mm ? (unsigned long)mm->arg_start : 0UL, mm ? (unsigned long)mm->arg_end : 0UL,
-                  mm ? (unsigned long)mm->env_start : 0UL, mm ? (unsigned long)mm->env_end : 0UL,
-                  t->exiting ? t->tg->exit_code : 0);
+                  mm ? (unsigned long)mm->brk_start : 0UL, mm ? (unsigned long)mm->arg_start : 0UL,
+                  mm ? (unsigned long)mm->arg_end : 0UL, mm ? (unsigned long)mm->env_start : 0UL,
+                  mm ? (unsigned long)mm->env_end : 0UL, t->exiting ? t->tg->exit_code : 0);
     return 0;
 }
 
@@ -173,8 +172,8 @@ static int show_status(const struct kernfs_inode *ki, struct seqbuf *out)
                   "State:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
                   "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t\n"
                   "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
-                  task_state_name(task_state(t)), t->tg->tgid, t->tid, t->tg->ppid, c->uid,
-                  c->euid, c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
+                  task_state_name(task_state(t)), t->tg->tgid, t->tid, t->tg->ppid, c->uid, c->euid,
+                  c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
                   t->fds ? (t->fds->count > 64 ? t->fds->count : 64) : 0, t->tg->tgid, t->tid,
                   t->tg->tgid, t->tg->tgid);
     if (t->mm) {
@@ -184,8 +183,8 @@ static int show_status(const struct kernfs_inode *ki, struct seqbuf *out)
                       "RssShmem:\t%8lu kB\nVmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n"
                       "VmLib:\t%8lu kB\nVmPTE:\t%8lu kB\nVmSwap:\t%8lu kB\n"
                       "HugetlbPages:\t%8lu kB\n",
-                      KB(f.size), KB(f.size), 0UL, 0UL, KB(f.rss), KB(f.rss), KB(f.rss), 0UL,
-                      0UL, KB(f.data), KB(f.stack), KB(f.exec), 0UL, 0UL, 0UL, 0UL);
+                      KB(f.size), KB(f.size), 0UL, 0UL, KB(f.rss), KB(f.rss), KB(f.rss), 0UL, 0UL,
+                      KB(f.data), KB(f.stack), KB(f.exec), 0UL, 0UL, 0UL, 0UL);
     }
     seqbuf_printf(out, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t%d\nSigQ:\t0/%lu\n", threads,
                   (unsigned long)t->tg->rlimits[LINUX_RLIMIT_SIGPENDING].rlim_cur);
@@ -300,8 +299,7 @@ static int show_limits(const struct kernfs_inode *ki, struct seqbuf *out)
     struct task *t = task_or_fail(ki);
     if (!t)
         return -LINUX_ESRCH;
-    seqbuf_printf(out, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit",
-                  "Units");
+    seqbuf_printf(out, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
     for (int i = 0; i < LINUX_RLIM_NLIMITS; i++) {
         const struct linux_rlimit64 *r = &t->tg->rlimits[i];
         seqbuf_printf(out, "%-25s ", names[i].name);
@@ -379,21 +377,21 @@ static int link_path(const struct kernfs_inode *ki, enum proc_link which, struct
     return 0;
 }
 
-#define PROC_LINK(name, which)                                                                  \
-    static int name##_get_link(const struct kernfs_inode *ki, struct task *t, struct path *out) \
-    {                                                                                           \
-        (void)t;                                                                                \
-        return link_path(ki, which, out);                                                       \
-    }                                                                                           \
-    static long name##_readlink(const struct kernfs_inode *ki, char *buf, size_t size)         \
-    {                                                                                           \
-        struct path p;                                                                          \
-        int err = link_path(ki, which, &p);                                                     \
-        if (err)                                                                                \
-            return err;                                                                         \
-        long n = proc_path_link(&p, buf, size);                                                 \
-        path_put(&p);                                                                           \
-        return n;                                                                               \
+#define PROC_LINK(name, which)                                                                     \
+    static int name##_get_link(const struct kernfs_inode *ki, struct task *t, struct path *out)    \
+    {                                                                                              \
+        (void)t;                                                                                   \
+        return link_path(ki, which, out);                                                          \
+    }                                                                                              \
+    static long name##_readlink(const struct kernfs_inode *ki, char *buf, size_t size)             \
+    {                                                                                              \
+        struct path p;                                                                             \
+        int err = link_path(ki, which, &p);                                                        \
+        if (err)                                                                                   \
+            return err;                                                                            \
+        long n = proc_path_link(&p, buf, size);                                                    \
+        path_put(&p);                                                                              \
+        return n;                                                                                  \
     }
 
 PROC_LINK(cwd, LINK_CWD)
@@ -447,32 +445,42 @@ static const struct kernfs_dir_ops task_dir_ops = {
 
 /* --- the directories --- */
 
-#define REG(n, m, ...) \
-    {.name = n, .mode = LINUX_S_IFREG | (m), .getattr = proc_pid_getattr, __VA_ARGS__}
-#define LNK(n, fn)                                                                         \
-    {.name = n, .mode = LINUX_S_IFLNK | 0777, .readlink = fn##_readlink,                   \
-     .get_link = fn##_get_link, .getattr = proc_pid_getattr}
+#define REG(n, m, ...)                                                                             \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFREG | (m), .getattr = proc_pid_getattr, __VA_ARGS__           \
+    }
+#define LNK(n, fn)                                                                                 \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFLNK | 0777, .readlink = fn##_readlink,                        \
+        .get_link = fn##_get_link, .getattr = proc_pid_getattr                                     \
+    }
 
-#define PID_COMMON_ENTRIES                                                                 \
-    REG("auxv", 0400, .show = show_auxv), REG("cgroup", 0444, .show = show_cgroup),       \
-        REG("cmdline", 0444, .show = show_cmdline),                                        \
-        REG("comm", 0644, .show = show_comm, .store = store_comm), LNK("cwd", cwd),       \
-        REG("environ", 0400, .show = show_environ), LNK("exe", exe),                       \
-        {.name = "fd", .mode = LINUX_S_IFDIR | 0500, .dir_ops = &proc_fd_ops,               \
-         .getattr = proc_pid_getattr},                                                     \
-        {.name = "fdinfo", .mode = LINUX_S_IFDIR | 0500, .dir_ops = &proc_fdinfo_ops,       \
-         .getattr = proc_pid_getattr},                                                     \
-        REG("gid_map", 0644, .show = show_id_map), REG("limits", 0444, .show = show_limits), \
-        REG("maps", 0444, .show = proc_show_maps),                                         \
-        REG("mountinfo", 0444, .show = proc_show_mountinfo),                               \
-        REG("mounts", 0444, .show = proc_show_mounts),                                     \
-        REG("oom_score_adj", 0644, .show = show_oom_score_adj, .store = store_accept),     \
-        LNK("root", root), REG("stat", 0444, .show = show_stat),                           \
+#define PID_COMMON_ENTRIES                                                                         \
+    REG("auxv", 0400, .show = show_auxv), REG("cgroup", 0444, .show = show_cgroup),                \
+        REG("cmdline", 0444, .show = show_cmdline),                                                \
+        REG("comm", 0644, .show = show_comm, .store = store_comm), LNK("cwd", cwd),                \
+        REG("environ", 0400, .show = show_environ), LNK("exe", exe),                               \
+        {.name = "fd",                                                                             \
+         .mode = LINUX_S_IFDIR | 0500,                                                             \
+         .dir_ops = &proc_fd_ops,                                                                  \
+         .getattr = proc_pid_getattr},                                                             \
+        {.name = "fdinfo",                                                                         \
+         .mode = LINUX_S_IFDIR | 0500,                                                             \
+         .dir_ops = &proc_fdinfo_ops,                                                              \
+         .getattr = proc_pid_getattr},                                                             \
+        REG("gid_map", 0644, .show = show_id_map), REG("limits", 0444, .show = show_limits),       \
+        REG("maps", 0444, .show = proc_show_maps),                                                 \
+        REG("mountinfo", 0444, .show = proc_show_mountinfo),                                       \
+        REG("mounts", 0444, .show = proc_show_mounts),                                             \
+        REG("oom_score_adj", 0644, .show = show_oom_score_adj, .store = store_accept),             \
+        LNK("root", root), REG("stat", 0444, .show = show_stat),                                   \
         REG("statm", 0444, .show = show_statm), REG("status", 0444, .show = show_status)
 
 static const struct kernfs_node pid_entries[] = {
     PID_COMMON_ENTRIES,
-    {.name = "task", .mode = LINUX_S_IFDIR | 0555, .dir_ops = &task_dir_ops,
+    {.name = "task",
+     .mode = LINUX_S_IFDIR | 0555,
+     .dir_ops = &task_dir_ops,
      .getattr = proc_pid_getattr},
     REG("uid_map", 0644, .show = show_id_map),
     {0},

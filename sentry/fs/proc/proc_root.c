@@ -91,8 +91,8 @@ static int show_meminfo(const struct kernfs_inode *ki, struct seqbuf *out)
         swap_free = si.freeswap * unit;
     }
     static const char *const zero_lines[] = {
-        "SwapCached", "Active", "Inactive", "Active(anon)", "Inactive(anon)", "Active(file)",
-        "Inactive(file)", "Unevictable", "Mlocked",
+        "SwapCached",   "Active",         "Inactive",    "Active(anon)", "Inactive(anon)",
+        "Active(file)", "Inactive(file)", "Unevictable", "Mlocked",
     };
     meminfo_line(out, "MemTotal", total);
     meminfo_line(out, "MemFree", free_);
@@ -110,8 +110,8 @@ static int show_meminfo(const struct kernfs_inode *ki, struct seqbuf *out)
         meminfo_line(out, more_zero[i], 0);
     meminfo_line(out, "Shmem", shared);
     static const char *const tail_zero[] = {
-        "KReclaimable", "Slab", "SReclaimable", "SUnreclaim", "KernelStack", "PageTables",
-        "SecPageTables", "NFS_Unstable", "Bounce", "WritebackTmp",
+        "KReclaimable", "Slab",          "SReclaimable", "SUnreclaim", "KernelStack",
+        "PageTables",   "SecPageTables", "NFS_Unstable", "Bounce",     "WritebackTmp",
     };
     for (size_t i = 0; i < sizeof(tail_zero) / sizeof(tail_zero[0]); i++)
         meminfo_line(out, tail_zero[i], 0);
@@ -166,8 +166,9 @@ static int show_uptime(const struct kernfs_inode *ki, struct seqbuf *out)
     (void)ki;
     uint64_t cs = proc_uptime_ns() / (LINUX_NSEC_PER_SEC / 100);
     uint64_t idle = cs * (uint64_t)proc_cpu_count();
-    seqbuf_printf(out, "%lu.%02lu %lu.%02lu\n", (unsigned long)(cs / 100), (unsigned long)(cs % 100),
-                  (unsigned long)(idle / 100), (unsigned long)(idle % 100));
+    seqbuf_printf(out, "%lu.%02lu %lu.%02lu\n", (unsigned long)(cs / 100),
+                  (unsigned long)(cs % 100), (unsigned long)(idle / 100),
+                  (unsigned long)(idle % 100));
     return 0;
 }
 
@@ -217,7 +218,10 @@ static int show_cmdline(const struct kernfs_inode *ki, struct seqbuf *out)
 
 /* --- the tree --- */
 
-#define ROOT_REG(n, fn) {.name = n, .mode = LINUX_S_IFREG | 0444, .show = fn}
+#define ROOT_REG(n, fn)                                                                            \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFREG | 0444, .show = fn                                        \
+    }
 
 static const struct kernfs_node root_entries[] = {
     ROOT_REG("cmdline", show_cmdline),

@@ -21,12 +21,18 @@ static int show_const(const struct kernfs_inode *ki, struct seqbuf *out)
     return 0;
 }
 
-#define CONST(n, text) \
-    {.name = n, .mode = LINUX_S_IFREG | 0444, .show = show_const, .target = text "\n"}
+/* An integer sysctl: Linux gives its value to a read at offset 0 only. */
+#define CONST(n, text)                                                                             \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFREG | 0444, .flags = KERNFS_READ_AT_ZERO, .show = show_const, \
+        .target = text "\n"                                                                        \
+    }
 /* Writable by root in Linux; the sandbox accepts and ignores writes. */
-#define CONST_RW(n, text)                                                                 \
-    {.name = n, .mode = LINUX_S_IFREG | 0644, .show = show_const, .store = store_ignore, \
-     .target = text "\n"}
+#define CONST_RW(n, text)                                                                          \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFREG | 0644, .flags = KERNFS_READ_AT_ZERO, .show = show_const, \
+        .store = store_ignore, .target = text "\n"                                                 \
+    }
 
 static long store_ignore(const struct kernfs_inode *ki, const char *buf, size_t size)
 {
@@ -102,7 +108,10 @@ static int show_uuid(const struct kernfs_inode *ki, struct seqbuf *out)
     return 0;
 }
 
-#define UTS(n, m) {.name = n, .mode = LINUX_S_IFREG | (m), .show = show_uts, .store = store_uts}
+#define UTS(n, m)                                                                                  \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFREG | (m), .show = show_uts, .store = store_uts               \
+    }
 
 static const struct kernfs_node random_entries[] = {
     {.name = "boot_id", .mode = LINUX_S_IFREG | 0444, .show = show_boot_id},
@@ -161,7 +170,10 @@ static long store_pipe_max_size(const struct kernfs_inode *ki, const char *buf, 
 static const struct kernfs_node fs_entries[] = {
     CONST("file-max", "9223372036854775807"),
     CONST("nr_open", "1048576"),
-    {.name = "pipe-max-size", .mode = LINUX_S_IFREG | 0644, .show = show_pipe_max_size,
+    {.name = "pipe-max-size",
+     .mode = LINUX_S_IFREG | 0644,
+     .flags = KERNFS_READ_AT_ZERO,
+     .show = show_pipe_max_size,
      .store = store_pipe_max_size},
     {0},
 };

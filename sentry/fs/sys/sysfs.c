@@ -81,8 +81,14 @@ static void cpus_iterate(const struct kernfs_inode *dir, uint64_t start, kernfs_
 
 static const struct kernfs_dir_ops cpus_ops = {.lookup = cpus_lookup, .iterate = cpus_iterate};
 
-#define LIST(n) {.name = n, .mode = LINUX_S_IFREG | 0444, .show = show_cpu_list}
-#define DIR(n, c) {.name = n, .mode = LINUX_S_IFDIR | 0755, .children = c}
+#define LIST(n)                                                                                    \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFREG | 0444, .show = show_cpu_list                             \
+    }
+#define DIR(n, c)                                                                                  \
+    {                                                                                              \
+        .name = n, .mode = LINUX_S_IFDIR | 0755, .children = c                                     \
+    }
 
 static const struct kernfs_node cpu_entries[] = {
     {.name = "kernel_max", .mode = LINUX_S_IFREG | 0444, .show = show_const, .target = "8191\n"},
@@ -104,7 +110,9 @@ static const struct kernfs_node devices_entries[] = {
 };
 
 static const struct kernfs_node thp_entries[] = {
-    {.name = "enabled", .mode = LINUX_S_IFREG | 0644, .show = show_const,
+    {.name = "enabled",
+     .mode = LINUX_S_IFREG | 0644,
+     .show = show_const,
      .target = "always [madvise] never\n"},
     {0},
 };
@@ -120,9 +128,16 @@ static const struct kernfs_node kernel_entries[] = {
 };
 
 static const struct kernfs_node root_entries[] = {
-    DIR("block", NULL),  DIR("bus", NULL),    DIR("class", NULL),  DIR("dev", NULL),
-    DIR("devices", devices_entries), DIR("firmware", NULL), DIR("fs", NULL),
-    DIR("kernel", kernel_entries),   DIR("module", NULL),   DIR("power", NULL),
+    DIR("block", NULL),
+    DIR("bus", NULL),
+    DIR("class", NULL),
+    DIR("dev", NULL),
+    DIR("devices", devices_entries),
+    DIR("firmware", NULL),
+    DIR("fs", NULL),
+    DIR("kernel", kernel_entries),
+    DIR("module", NULL),
+    DIR("power", NULL),
     {0},
 };
 
