@@ -2,8 +2,9 @@
  * bench_rt.h - a tiny freestanding runtime for moat's microbenchmarks.
  *
  * The benchmarks are linked with -nostdlib -static so that they make only the
- * system calls they measure plus write, clock_gettime, mmap, munmap and
- * exit_group: no libc start-up (arch_prctl, set_tid_address, rseq, brk,
+ * system calls they measure (and, in the file benchmarks, those that set up
+ * and remove their scratch files; see bench_fs.h) plus write, clock_gettime,
+ * mmap, munmap and exit_group: no libc start-up (arch_prctl, set_tid_address, rseq, brk,
  * getrandom...). That keeps them runnable under a minimal sentry and makes the
  * native, moat and runsc figures measure the same thing.
  *
@@ -60,6 +61,17 @@ static inline long bench_syscall3(long nr, long a0, long a1, long a2)
     __asm__ volatile("syscall"
                      : "=a"(ret)
                      : "a"(nr), "D"(a0), "S"(a1), "d"(a2)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static inline long bench_syscall4(long nr, long a0, long a1, long a2, long a3)
+{
+    long ret;
+    register long r10 __asm__("r10") = a3;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
                      : "rcx", "r11", "memory");
     return ret;
 }

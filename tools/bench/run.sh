@@ -11,17 +11,29 @@
 # Environment:
 #   GETPID_ITERS  getpid calls per run (default 50000)
 #   TOUCH_MIB     MiB touched by bench_touch (default 64)
+#   OPEN_ITERS, STAT_ITERS, PREAD_ITERS
+#                 open+close pairs, stats, 4 KiB preads per run (default 10000)
+#   GETDENTS_ITERS  full listings of the 1000-entry directory (default 200)
+#   SCRATCH_DIR   where the file benchmarks make their scratch directories
+#                 (default /tmp; inside moat that is the sandbox's tmpfs)
+#   FIND_REPS     runs of the find_usr workload in each environment (default
+#                 1: it takes ~20 s under runsc; 0 skips it)
 #   MOAT_FLAGS    extra flags for `moat do`, e.g. "--platform ptrace"
 #   RUNSC         runsc binary (default: runsc from PATH; "none" to skip)
 #   RUNSC_FLAGS   global runsc flags (default "--network=none"; runsc's
 #                 default platform in Debian 12's runsc is ptrace)
 #   BENCH_TIMEOUT seconds before one run is abandoned (default 120)
 #
-# The rows are getpid (ns per call), touch (ns per first-touched 4 KiB page)
-# and startup (wall-clock ms to start, run and reap `bench_getpid 1`, i.e. the
-# cost of `do` on a trivial static program). The ratio columns are
-# moat/native, runsc/native and moat/runsc; "n/a" means that environment is
-# unavailable or failed (its error is printed on stderr).
+# The rows are getpid (ns per call), touch (ns per first-touched 4 KiB page),
+# startup (wall-clock ms to start, run and reap `bench_getpid 1`, i.e. the
+# cost of `do` on a trivial static program), open+close (ns per pair, dentry
+# cached), stat (ns per call), pread (ns per 4 KiB pread of a cached 1 MiB
+# file), getdents (ns per full listing of a 1000-entry directory) and
+# find_usr (wall-clock ms of `find /usr -type f | wc -l`, find running in the
+# environment and wc outside it). The ratio columns are moat/native,
+# runsc/native and moat/runsc; "n/a" means that environment is unavailable or
+# failed (its error is printed on stderr). Below the table: open+close/getpid
+# per environment (target for moat: <= 2) and the file counts find saw.
 set -euo pipefail
 
 usage() {
@@ -55,12 +67,19 @@ case "$reps" in '' | *[!0-9]* | 0) echo "run.sh: --reps needs a positive integer
 
 getpid_iters=${GETPID_ITERS:-50000}
 touch_mib=${TOUCH_MIB:-64}
+open_iters=${OPEN_ITERS:-10000}
+stat_iters=${STAT_ITERS:-10000}
+pread_iters=${PREAD_ITERS:-10000}
+getdents_iters=${GETDENTS_ITERS:-200}
+scratch_dir=${SCRATCH_DIR:-/tmp}
+find_reps=${FIND_REPS:-1}
+case "$find_reps" in '' | *[!0-9]*) echo "run.sh: FIND_REPS needs a non-negative integer" >&2; exit 2 ;; esac
 bench_timeout=${BENCH_TIMEOUT:-120}
 read -r -a moat_flags <<<"${MOAT_FLAGS:-}"
 read -r -a runsc_flags <<<"${RUNSC_FLAGS:---network=none}"
 
 bench_dir=$build/tools/bench
-for b in bench_getpid bench_touch; do
+for b in bench_getpid bench_touch bench_open bench_stat bench_pread bench_getdents; do
     if [ ! -x "$bench_dir/$b" ]; then
         echo "run.sh: $bench_dir/$b not found; build it first: ninja -C $build" >&2
         exit 1
@@ -88,17 +107,26 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # run ENV PROG ARGS... : runs one benchmark program in ENV; stdout to stdout.
+# stdin is /dev/null: runsc would otherwise take over a terminal.
 run() {
     local env=$1
     shift
     case "$env" in
-    native) timeout "$bench_timeout" "$@" ;;
-    moat) timeout "$bench_timeout" "$moat" "do" "${moat_flags[@]}" -- "$@" ;;
+    native) timeout "$bench_timeout" "$@" </dev/null ;;
+    moat) timeout "$bench_timeout" "$moat" "do" "${moat_flags[@]}" -- "$@" </dev/null ;;
     # runsc do runs the program from the host's / (read-only, with an overlay)
     # in a fresh sandbox; cd / so that its cwd exists there too.
-    runsc) (cd / && timeout "$bench_timeout" "$runsc" "${runsc_flags[@]}" "do" "$@") ;;
+    runsc) (cd / && timeout "$bench_timeout" "$runsc" "${runsc_flags[@]}" "do" "$@" </dev/null) ;;
     esac
 }
+
+# The micro benchmarks that print "bench_NAME: N iterations, X ns/op":
+# row name -> program and arguments.
+declare -A nsop_prog=([getpid]=bench_getpid [open+close]=bench_open [stat]=bench_stat
+    [pread]=bench_pread [getdents]=bench_getdents)
+declare -A nsop_args=([getpid]="$getpid_iters" [open+close]="$open_iters $scratch_dir"
+    [stat]="$stat_iters $scratch_dir" [pread]="$pread_iters $scratch_dir"
+    [getdents]="$getdents_iters $scratch_dir")
 
 # sample ENV NAME : one sample of benchmark NAME in ENV, appended to
 # $tmp/NAME.ENV; failures are reported once per (name, env).
@@ -106,9 +134,11 @@ sample() {
     local env=$1 name=$2 out value start end status=0
     [ -e "$tmp/$name.$env.failed" ] && return 0
     case "$name" in
-    getpid)
-        out=$(run "$env" "$bench_dir/bench_getpid" "$getpid_iters" 2>"$tmp/err") || status=$?
-        value=$(sed -n 's/^bench_getpid: .* \([0-9.]*\) ns\/op$/\1/p' <<<"$out")
+    getpid | open+close | stat | pread | getdents)
+        local prog=${nsop_prog[$name]} args
+        read -r -a args <<<"${nsop_args[$name]}"
+        out=$(run "$env" "$bench_dir/$prog" "${args[@]}" 2>"$tmp/err") || status=$?
+        value=$(sed -n "s/^$prog: [0-9]* iterations, \([0-9.]*\) ns\/op\$/\1/p" <<<"$out")
         ;;
     touch)
         out=$(run "$env" "$bench_dir/bench_touch" "$touch_mib" 2>"$tmp/err") || status=$?
@@ -120,6 +150,19 @@ sample() {
         end=$EPOCHREALTIME
         if grep -q '^bench_getpid: 1 iterations' <<<"$out"; then
             value=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) * 1000 }')
+        else
+            value=
+        fi
+        ;;
+    find_usr)
+        # find in ENV, its output counted outside; pipefail makes a failed
+        # find (or moat refusing to run it) fail the sample.
+        start=$EPOCHREALTIME
+        out=$(run "$env" /usr/bin/find /usr -type f 2>"$tmp/err" | wc -l) || status=$?
+        end=$EPOCHREALTIME
+        if [ "$status" -eq 0 ] && [ "${out:-0}" -gt 0 ]; then
+            value=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) * 1000 }')
+            echo "$out" >>"$tmp/find_count.$env"
         else
             value=
         fi
@@ -155,23 +198,39 @@ ratio() {
     fi
 }
 
-benchmarks=(getpid touch startup)
-declare -A units=([getpid]="ns/op" [touch]="ns/page" [startup]="ms")
+micro=(getpid touch startup open+close stat pread getdents)
+benchmarks=("${micro[@]}")
+[ "$find_reps" -eq 0 ] || benchmarks+=(find_usr)
+declare -A units=([getpid]="ns/op" [touch]="ns/page" [startup]="ms" [open+close]="ns/op"
+    [stat]="ns/op" [pread]="ns/op" [getdents]="ns/list" [find_usr]="ms")
 
-echo "run.sh: ${reps} reps of ${benchmarks[*]} in ${envs[*]} (getpid N=$getpid_iters, touch ${touch_mib} MiB)" >&2
+echo "run.sh: ${reps} reps of ${micro[*]} and $find_reps of find_usr in ${envs[*]}" \
+    "(getpid N=$getpid_iters, touch ${touch_mib} MiB, open+close/stat/pread N=$open_iters/$stat_iters/$pread_iters," \
+    "getdents N=$getdents_iters, scratch in $scratch_dir)" >&2
 # Interleave environments within each rep so that drift in the machine's
 # speed affects all columns alike.
 for ((rep = 1; rep <= reps; rep++)); do
-    for name in "${benchmarks[@]}"; do
+    for name in "${micro[@]}"; do
         for env in "${envs[@]}"; do
             sample "$env" "$name"
         done
     done
     printf '.' >&2
 done
+if [ "$find_reps" -gt 0 ]; then
+    # Warm the host's dentry and page caches first, untimed, so that the
+    # first environment is not the one that pays for a cold /usr.
+    /usr/bin/find /usr -type f >/dev/null 2>&1 || true
+    for ((rep = 1; rep <= find_reps; rep++)); do
+        for env in "${envs[@]}"; do
+            sample "$env" find_usr
+        done
+        printf '.' >&2
+    done
+fi
 echo >&2
 
-fmt='%-9s %-8s %12s %12s %12s %12s %13s %11s\n'
+fmt='%-10s %-8s %12s %12s %12s %12s %13s %11s\n'
 # shellcheck disable=SC2059
 printf "$fmt" benchmark unit native moat runsc moat/native runsc/native moat/runsc
 for name in "${benchmarks[@]}"; do
@@ -182,3 +241,30 @@ for name in "${benchmarks[@]}"; do
     printf "$fmt" "$name" "${units[$name]}" "${n:-n/a}" "${m:-n/a}" "${r:-n/a}" \
         "$(ratio "$m" "$n")" "$(ratio "$r" "$n")" "$(ratio "$m" "$r")"
 done
+
+# open+close against the same environment's getpid: moat's target is <= 2
+# (DESIGN.md section 11: a cached open+close must not cost more than two
+# round trips through the platform).
+line="open+close / getpid:"
+for env in native moat runsc; do
+    line+=" $env $(ratio "$(median "$tmp/open+close.$env")" "$(median "$tmp/getpid.$env")"),"
+done
+echo "${line%,}  (moat target <= 2x)"
+
+# find_usr: the number of files each environment saw; they must agree.
+if [ "$find_reps" -gt 0 ]; then
+    line="find_usr files:"
+    for env in native moat runsc; do
+        if [ -s "$tmp/find_count.$env" ]; then
+            c=$(sort -u "$tmp/find_count.$env" | paste -sd/)
+        else
+            c=n/a
+        fi
+        line+=" $env $c,"
+    done
+    echo "${line%,}"
+    if [ "$(cat "$tmp"/find_count.* 2>/dev/null | sort -u | wc -l)" -gt 1 ]; then
+        echo "WARNING: find /usr -type f counted different numbers of files in different environments (or runs)"
+        echo "run.sh: WARNING: find_usr file counts differ: ${line%,}" >&2
+    fi
+fi
