@@ -45,6 +45,8 @@ static void do_usage(FILE *out)
             "  --bind HOST:PATH[:ro|rw]\n"
             "                     make host file or directory HOST appear at PATH\n"
             "                     (default rw: writes reach the host)\n"
+            "  --cwd DIR          pid 1's working directory in the sandbox (default: the\n"
+            "                     current directory when the root is /, else /)\n"
             "  --strace           log every syscall, decoded, to stderr or the debug log\n"
             "  --debug-log DIR    write the sentry's log to DIR/moat.PID.log\n"
             "  --platform NAME    how application code runs: ptrace (default)\n"
@@ -136,7 +138,7 @@ static int exit_status_of(const char *prog, int status)
 
 /* The sandbox's files come from a gofer; pid 1 is found and loaded in
  * the sandbox itself. */
-static const bool DO_USE_GOFER = false;
+static const bool DO_USE_GOFER = true;
 
 static int do_run_with_gofer(struct sentry_spec *spec, struct spec_fs *fs, const char *prog,
                              char **argv)
@@ -171,6 +173,10 @@ static int do_run_with_gofer(struct sentry_spec *spec, struct spec_fs *fs, const
     spec->execfn = prog;
     spec->argv = argv;
     spec->exec_error = &exec_error;
+    /* Over the host's root, start where the caller is, like runsc do. */
+    char host_cwd[PATH_MAX];
+    if (!spec->cwd && strcmp(fs->root, "/") == 0 && getcwd(host_cwd, sizeof(host_cwd)))
+        spec->cwd = host_cwd;
     int status = sentry_run(spec);
     close(sock);
     while (waitpid(gofer_pid, NULL, 0) < 0 && errno == EINTR)
@@ -233,6 +239,7 @@ int cmd_do(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"root", required_argument, NULL, 'r'},
         {"bind", required_argument, NULL, 'b'},
+        {"cwd", required_argument, NULL, 'c'},
         {0},
     };
     struct spec_fs fs = {0};
@@ -251,6 +258,13 @@ int cmd_do(int argc, char **argv)
             break;
         case 'p':
             spec.platform = optarg;
+            break;
+        case 'c':
+            if (optarg[0] != '/') {
+                spec_fs_free(&fs);
+                return rt_error(EXIT_USAGE, 0, "do: --cwd `%s` is not an absolute path", optarg);
+            }
+            spec.cwd = optarg;
             break;
         case 'r':
             free(fs.root);

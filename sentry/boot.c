@@ -24,6 +24,7 @@
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
 #include "sentry/seccomp_filter.h"
+#include "sentry/vfs/boot_sandbox.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/vfs.h"
 
@@ -105,6 +106,18 @@ static void boot_exec_error(const struct sentry_spec *spec, int err, const char 
     snprintf(spec->exec_error->message, sizeof(spec->exec_error->message), "%s", why ? why : "");
 }
 
+/* Makes dir pid 1's working directory. */
+static int boot_chdir(struct task *t, const char *dir)
+{
+    struct path p;
+    int err = vfs_walk(t, LINUX_AT_FDCWD, dir, WALK_FOLLOW | WALK_DIRECTORY, &p);
+    if (err)
+        return err;
+    fs_context_set_cwd(t->fs, &p);
+    path_put(&p);
+    return 0;
+}
+
 /* Loads pid 1 from the sandbox's filesystem. */
 static int boot_load_from_vfs(struct task *t, const struct sentry_spec *spec)
 {
@@ -149,6 +162,8 @@ static void *boot_init_main(void *arg)
         goto fail;
     }
     if (bi->spec->gofer_sock >= 0) {
+        if (bi->spec->cwd && boot_chdir(t, bi->spec->cwd) != 0)
+            log_warn("pid 1 starts in / : cannot enter %s", bi->spec->cwd);
         if (boot_load_from_vfs(t, bi->spec) != 0)
             goto fail;
     } else {
@@ -211,7 +226,7 @@ int sentry_run(const struct sentry_spec *spec)
         return -1;
     }
     struct path root;
-    if ((err = vfs_boot_root(&root)) != 0) {
+    if ((err = vfs_boot_sandbox(spec, &root)) != 0) {
         log_error("cannot build the root filesystem: %s", strerror(-err));
         return -1;
     }

@@ -35,6 +35,8 @@ struct sentry_spec {
      * through PATH, like execvp) and loaded from there; a failure to do so
      * is described here. */
     struct sentry_exec_error *exec_error;
+    /* pid 1's working directory in the sandbox (NULL: "/"). */
+    const char *cwd;
 };
 
 /* Boots the sandbox on the calling process and runs it until pid 1 exits.

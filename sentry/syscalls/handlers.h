@@ -172,3 +172,6 @@ long sys_copy_file_range(struct task *t, const struct syscall_args *a);
 long sys_pipe(struct task *t, const struct syscall_args *a);
 long sys_pipe2(struct task *t, const struct syscall_args *a);
 long sys_memfd_create(struct task *t, const struct syscall_args *a);
+
+/* futex.c */
+long sys_futex(struct task *t, const struct syscall_args *a);

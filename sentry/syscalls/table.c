@@ -324,8 +324,12 @@ const struct syscall_entry syscall_table[LINUX_NR_MAX] = {
     [LINUX_NR_fremovexattr] = {"fremovexattr", sys_fremovexattr, SYSCALL_PARTIAL, "no extended attributes: ENODATA", {SA_FD, SA_STR}},
     [LINUX_NR_tkill] = {"tkill", NULL, SYSCALL_MISSING, NULL, {SA_INT, SA_SIGNAL}},
     [LINUX_NR_time] = {"time", sys_time, SYSCALL_FULL, NULL, {SA_PTR}},
-    [LINUX_NR_futex] =
-        {"futex", NULL, SYSCALL_MISSING, NULL, {SA_PTR, SA_INT, SA_INT, SA_PTR, SA_PTR, SA_INT}},
+    [LINUX_NR_futex] = {"futex",
+                        sys_futex,
+                        SYSCALL_PARTIAL,
+                        "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, private and shared, timeouts; "
+                        "REQUEUE, CMP_REQUEUE, WAKE_OP and PI ops: ENOSYS",
+                        {SA_PTR, SA_INT, SA_UINT, SA_PTR, SA_PTR, SA_UINT}},
     [LINUX_NR_sched_setaffinity] = {"sched_setaffinity",
                                     sys_sched_setaffinity,
                                     SYSCALL_PARTIAL,

@@ -20,6 +20,7 @@
 #include <linux/falloc.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/futex.h>
 #include <linux/magic.h>
 #include <linux/mman.h>
 #include <linux/openat2.h>

@@ -1,11 +1,6 @@
 /* goferfs: superblocks, inodes, lookups and the directory-changing ops, each
- * one gofer round trip (see goferfs.h and goferfs_impl.h).
- *
- * Errors: the gofer's errno is the application's. A gofer that is gone (or
- * broke the protocol) makes every call -EIO for ever: the application sees
- * EIO on every file operation (nothing of the host is reachable any more,
- * so this fails closed without killing the sandbox outright), and the loss
- * is logged once.
+ * one gofer round trip (see goferfs.h and goferfs_impl.h; errors: see
+ * goferfs_handles.c).
  *
  * Lock order: the kernel lock; the gofer client's lock is a leaf under it. */
 #include <stdlib.h>
@@ -26,67 +21,14 @@
 static const struct inode_ops goferfs_dir_iops, goferfs_file_iops, goferfs_other_iops;
 static const struct fs_type goferfs_type;
 
-/* --- the connection --- */
-
-struct goferfs_conn *goferfs_conn_new(int sock)
-{
-    struct goferfs_conn *conn = calloc(1, sizeof(*conn));
-    if (conn)
-        conn->client = gofer_client_new(sock);
-    if (!conn || !conn->client) {
-        free(conn);
-        close(sock);
-        return NULL;
-    }
-    conn->refs = 1;
-    return conn;
-}
-
-void goferfs_conn_put(struct goferfs_conn *conn)
-{
-    if (--conn->refs > 0)
-        return;
-    goferfs_flush_handles(conn);
-    gofer_client_free(conn->client);
-    free(conn);
-}
-
-int goferfs_check_err(struct goferfs_conn *conn, int err)
-{
-    if (err == -LINUX_EIO && !conn->warned_dead) {
-        conn->warned_dead = true;
-        log_error("goferfs: the gofer returned EIO (gone or broken?): file operations fail");
-    }
-    return err;
-}
-
-void goferfs_flush_handles(struct goferfs_conn *conn)
-{
-    if (conn->npending == 0)
-        return;
-    int err = gofer_close(conn->client, conn->pending, conn->npending);
-    if (err && err != -LINUX_EIO)
-        log_warn("goferfs: closing %zu handles: error %d", conn->npending, err);
-    conn->npending = 0;
-}
-
-void goferfs_release_handle(struct goferfs_conn *conn, uint64_t handle)
-{
-    if (!handle)
-        return;
-    conn->pending[conn->npending++] = handle;
-    if (conn->npending == GOFERFS_CLOSE_BATCH)
-        goferfs_flush_handles(conn);
-}
-
 /* --- inode numbers --- */
 
 static size_t ino_slot(const struct goferfs_sb *s, uint32_t major, uint32_t minor, uint64_t host)
 {
     uint64_t h = (host ^ ((uint64_t)major << 40) ^ ((uint64_t)minor << 20)) * 0x9e3779b97f4a7c15ULL;
     size_t mask = s->inos_cap - 1, i = (size_t)(h >> 20) & mask;
-    while (s->inos[i].ino && (s->inos[i].host_ino != host || s->inos[i].major != major ||
-                              s->inos[i].minor != minor))
+    while (s->inos[i].ino &&
+           (s->inos[i].host_ino != host || s->inos[i].major != major || s->inos[i].minor != minor))
         i = (i + 1) & mask;
     return i;
 }
@@ -202,15 +144,18 @@ static int inode_from(struct superblock *sb, const struct gofer_handle_stat *hs,
             free(buf);
         }
     }
-    if (!err && s->readonly && type != LINUX_S_IFDIR && parent) {
+    if (!err && s->readonly && parent) {
         gi->name = strdup(name);
         if (!gi->name) {
             err = -LINUX_ENOMEM;
         } else {
-            goferfs_release_handle(s->conn, gi->handle);
-            gi->handle = 0;
             gi->parent = parent;
             inode_get(parent);
+            gi->handle = 0;
+            if (type == LINUX_S_IFDIR)
+                goferfs_dir_handle_cache(s, gi, hs->handle);
+            else
+                goferfs_release_handle(s->conn, hs->handle);
         }
     }
     if (err) {
@@ -218,32 +163,6 @@ static int inode_from(struct superblock *sb, const struct gofer_handle_stat *hs,
         return goferfs_check_err(s->conn, err);
     }
     *out = ino;
-    return 0;
-}
-
-int goferfs_get_handle(struct inode *ino, uint64_t *out_handle, bool *out_temp)
-{
-    struct gofer_inode *gi = gofer_inode_of(ino);
-    *out_temp = false;
-    if (gi->handle) {
-        *out_handle = gi->handle;
-        return 0;
-    }
-    if (!gi->parent)
-        return -LINUX_ESTALE;
-    uint64_t dir = gofer_inode_of(gi->parent)->handle;
-    const char *names[1] = {gi->name};
-    struct gofer_handle_stat hs;
-    unsigned walked;
-    int werr;
-    struct goferfs_conn *conn = goferfs_sbi(ino->sb)->conn;
-    int err = gofer_walk(conn->client, dir, 1, names, &hs, &walked, &werr);
-    if (!err && walked == 0)
-        err = werr ? werr : -LINUX_ESTALE;
-    if (err)
-        return goferfs_check_err(conn, err);
-    *out_handle = hs.handle;
-    *out_temp = true;
     return 0;
 }
 
@@ -311,7 +230,12 @@ static int goferfs_lookup(struct inode *dir, const char *name, struct inode **ou
     struct gofer_handle_stat hs;
     unsigned walked;
     int werr;
-    int err = gofer_walk(conn->client, gofer_inode_of(dir)->handle, 1, names, &hs, &walked, &werr);
+    uint64_t dh;
+    bool temp;
+    int err = goferfs_get_handle(dir, &dh, &temp);
+    if (err)
+        return err;
+    err = gofer_walk(conn->client, dh, 1, names, &hs, &walked, &werr);
     if (err)
         return goferfs_check_err(conn, err);
     if (walked == 0) {
@@ -589,8 +513,10 @@ static void goferfs_evict(struct inode *ino)
     goferfs_close_fds(ino);
     if (ino->pages)
         mm_object_put(ino->pages);
-    if (ino->sb && ino->sb->priv)
+    if (ino->sb && ino->sb->priv) {
+        goferfs_lru_unlist(goferfs_sbi(ino->sb), gi);
         goferfs_release_handle(goferfs_sbi(ino->sb)->conn, gi->handle);
+    }
     if (gi->parent)
         inode_put(gi->parent);
     free(gi->name);

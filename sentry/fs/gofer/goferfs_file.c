@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -376,8 +377,7 @@ void goferfs_pages_changed(struct inode *ino, uint64_t off, uint64_t len)
     }
 }
 
-static int goferfs_get_pages(struct file *f, uint64_t off, uint64_t len,
-                             struct mm_object **out_obj)
+static int goferfs_get_pages(struct file *f, uint64_t off, uint64_t len, struct mm_object **out_obj)
 {
     (void)off, (void)len;
     struct inode *ino = f->inode;
@@ -435,49 +435,115 @@ static void snap_free(struct dir_snap *s)
     free(s);
 }
 
-#define GETDENTS_BATCH 256
+static int snap_add(struct dir_snap *s, const char *name, uint64_t ino, uint8_t type)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        struct dir_entry *v = realloc(s->v, cap * sizeof(*v));
+        if (!v)
+            return -LINUX_ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return -LINUX_ENOMEM;
+    s->v[s->count++] = (struct dir_entry){ino, type, copy};
+    return 0;
+}
 
-/* Lists the whole directory through the gofer (a round trip per batch). */
-static int snap_take(struct inode *dir, struct dir_snap **out)
+struct linux_dirent64_hdr {
+    uint64_t d_ino;
+    int64_t d_off;
+    uint16_t d_reclen;
+    uint8_t d_type;
+    char d_name[];
+};
+
+/* Lists the directory on a donated fd of it with the host's getdents64:
+ * no gofer round trip once the fd is cached. */
+static int snap_read_fd(struct inode *dir, struct dir_snap *s)
 {
     struct goferfs_sb *sbi = goferfs_sbi(dir->sb);
     struct gofer_inode *gi = gofer_inode_of(dir);
-    struct dir_snap *s = calloc(1, sizeof(*s));
+    int slot;
+    int err = fd_acquire(dir, LINUX_O_RDONLY, &slot);
+    if (err)
+        return err;
+    int fd = gi->fd[slot];
+    char *buf = malloc(32768);
+    if (!buf)
+        err = -LINUX_ENOMEM;
+    else if (lseek(fd, 0, SEEK_SET) < 0)
+        err = -errno;
+    while (!err) {
+        long n = syscall(SYS_getdents64, fd, buf, 32768);
+        if (n < 0)
+            err = -errno;
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n && !err;) {
+            struct linux_dirent64_hdr *d = (void *)(buf + off);
+            off += d->d_reclen;
+            if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+                continue;
+            err =
+                snap_add(s, d->d_name,
+                         goferfs_map_ino(sbi, gi->host_major, gi->host_minor, d->d_ino), d->d_type);
+        }
+    }
+    free(buf);
+    fd_release(dir, slot);
+    return err;
+}
+
+#define GETDENTS_BATCH 256
+
+/* Lists the directory through the gofer (a round trip per batch): for
+ * directories it will not open (no read permission for the gofer). */
+static int snap_read_gofer(struct inode *dir, struct dir_snap *s)
+{
+    struct goferfs_sb *sbi = goferfs_sbi(dir->sb);
+    struct gofer_inode *gi = gofer_inode_of(dir);
     struct gofer_dirent_entry *buf = malloc(GETDENTS_BATCH * sizeof(*buf));
-    int err = s && buf ? 0 : -LINUX_ENOMEM;
+    int err = buf ? 0 : -LINUX_ENOMEM;
     uint64_t cookie = 0;
     while (!err) {
         unsigned n = 0;
-        err = gofer_getdents(sbi->conn->client, gi->handle, cookie, buf, GETDENTS_BATCH, &n);
+        uint64_t h;
+        bool temp;
+        err = goferfs_get_handle(dir, &h, &temp);
+        if (!err)
+            err = gofer_getdents(sbi->conn->client, h, cookie, buf, GETDENTS_BATCH, &n);
         if (err || n == 0)
             break;
-        if (s->count + n > s->cap) {
-            size_t cap = (s->count + n) * 2;
-            struct dir_entry *v = realloc(s->v, cap * sizeof(*v));
-            if (!v) {
-                err = -LINUX_ENOMEM;
-                break;
-            }
-            s->v = v;
-            s->cap = cap;
-        }
-        for (unsigned i = 0; i < n && !err; i++) {
-            struct dir_entry *e = &s->v[s->count];
-            e->name = strdup(buf[i].name);
-            if (!e->name) {
-                err = -LINUX_ENOMEM;
-                break;
-            }
-            e->ino = goferfs_map_ino(sbi, gi->host_major, gi->host_minor, buf[i].ino);
-            e->type = buf[i].type;
-            s->count++;
-        }
+        for (unsigned i = 0; i < n && !err; i++)
+            err = snap_add(s, buf[i].name,
+                           goferfs_map_ino(sbi, gi->host_major, gi->host_minor, buf[i].ino),
+                           buf[i].type);
         cookie = buf[n - 1].next;
     }
     free(buf);
+    return err;
+}
+
+/* The whole directory, in the host's order. */
+static int snap_take(struct inode *dir, struct dir_snap **out)
+{
+    struct goferfs_conn *conn = goferfs_sbi(dir->sb)->conn;
+    struct dir_snap *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -LINUX_ENOMEM;
+    int err = snap_read_fd(dir, s);
+    if (err && err != -LINUX_ENOMEM && err != -LINUX_EIO) {
+        for (size_t i = 0; i < s->count; i++)
+            free(s->v[i].name);
+        s->count = 0;
+        err = snap_read_gofer(dir, s);
+    }
     if (err) {
         snap_free(s);
-        return goferfs_check_err(sbi->conn, err);
+        return goferfs_check_err(conn, err);
     }
     *out = s;
     return 0;
@@ -488,7 +554,7 @@ static int goferfs_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
     struct inode *ino = f->inode;
     struct dir_snap *s = f->priv;
     if (!s || f->pos == 0) {
-        struct dir_snap *n;
+        struct dir_snap *n = NULL;
         int err = snap_take(ino, &n);
         if (err)
             return err;

@@ -1,12 +1,15 @@
 /* Internals shared by goferfs.c (superblocks, inodes, directory ops) and
  * goferfs_file.c (open files, directories, the page cache).
  *
- * Handles: a directory inode always holds its gofer handle. On a writable
- * mount every inode does. On a read-only mount a non-directory drops its
- * handle right after the lookup (so walking a large tree never runs the
- * gofer out of handles) and walks to it again from its parent when it is
- * opened: nothing on a read-only mount is ever renamed, so (parent, name)
- * stays right. Handles are released in batches (goferfs_release_handle).
+ * Handles: on a writable mount every inode holds its gofer handle. On a
+ * read-only mount, where nothing is ever renamed so (parent, name) always
+ * names the same file, only the root holds one for good: a non-directory
+ * drops its handle right after the lookup, and directories keep theirs on
+ * a bounded most-recently-used list. A handle that is needed again is
+ * walked to, in one round trip, from the nearest ancestor that has one.
+ * So walking a tree of any size never runs the gofer out of handles (each
+ * is an fd in the gofer). Handles are released in batches
+ * (goferfs_release_handle).
  *
  * Donated fds: an inode caches one host fd per access mode, shared by every
  * open file of that mode; fds nobody uses stay open on a bounded idle list
@@ -26,6 +29,8 @@
 
 /* Handles queued before one CLOSE carries them all. */
 #define GOFERFS_CLOSE_BATCH 64
+/* Directory handles a read-only mount keeps (most recently used). */
+#define GOFERFS_DIR_HANDLES_MAX 2048
 /* Idle donated fds kept open per superblock. */
 #define GOFERFS_IDLE_FDS_MAX 256
 
@@ -55,19 +60,23 @@ struct goferfs_sb {
     uint64_t next_synthetic;
     struct gofer_inode *idle_first, *idle_last; /* inodes with idle fds */
     unsigned idle_count;
+    struct gofer_inode *lru_first, *lru_last; /* read-only: directory handles */
+    unsigned lru_count;
 };
 
 struct gofer_inode {
-    struct inode *ino;   /* back pointer */
-    uint64_t handle;     /* 0: none (see the top) */
-    struct inode *parent; /* with handle 0: the directory to walk from */
+    struct inode *ino;    /* back pointer */
+    uint64_t handle;      /* 0: none (see the top) */
+    struct inode *parent; /* read-only mounts: the directory to walk from */
     char *name;
-    int fd[3];           /* donated fds by access mode, -1 if none */
-    unsigned users[3];   /* open files using fd[i] */
+    struct gofer_inode *lru_prev, *lru_next;
+    bool lru_listed;
+    int fd[3];         /* donated fds by access mode, -1 if none */
+    unsigned users[3]; /* open files using fd[i] */
     struct gofer_inode *idle_prev, *idle_next;
     bool idle_listed;
     uint32_t host_major, host_minor; /* the file's host device */
-    char *link; /* symlink target (NUL-terminated), cached */
+    char *link;                      /* symlink target (NUL-terminated), cached */
     size_t link_len;
     bool stale; /* ino->attr needs a refresh from the host */
 };
@@ -87,20 +96,27 @@ static inline struct gofer_client *goferfs_client(struct inode *ino)
     return goferfs_sbi(ino->sb)->conn->client;
 }
 
-/* goferfs.c */
+/* goferfs_handles.c */
 /* Queues handle for release (a CLOSE round trip every GOFERFS_CLOSE_BATCH). */
 void goferfs_release_handle(struct goferfs_conn *conn, uint64_t handle);
 /* Sends every queued CLOSE. */
 void goferfs_flush_handles(struct goferfs_conn *conn);
-/* A handle for ino's file: its own, or a new one walked from its parent
- * (*out_temp: the caller releases it with goferfs_release_handle). */
+/* A handle for ino's file: its own (or its directory's cached one), or
+ * one walked to from its nearest ancestor with a handle (*out_temp: the
+ * caller releases it with goferfs_release_handle). */
 int goferfs_get_handle(struct inode *ino, uint64_t *out_handle, bool *out_temp);
 /* The sentry inode number of a host file (see map_ino in goferfs.c). */
 uint64_t goferfs_map_ino(struct goferfs_sb *s, uint32_t major, uint32_t minor, uint64_t host_ino);
-/* Converts a gofer stat into ino->attr (mapping the inode number). */
-void goferfs_set_attr(struct inode *ino, const struct gofer_stat *st);
+/* Gives directory gi of a read-only mount handle h (on the most recently
+ * used list, which drops the oldest past GOFERFS_DIR_HANDLES_MAX). */
+void goferfs_dir_handle_cache(struct goferfs_sb *s, struct gofer_inode *gi, uint64_t h);
+void goferfs_lru_unlist(struct goferfs_sb *s, struct gofer_inode *gi);
 /* Logs a lost gofer connection once; passes err through. */
 int goferfs_check_err(struct goferfs_conn *conn, int err);
+
+/* goferfs.c */
+/* Converts a gofer stat into ino->attr (mapping the inode number). */
+void goferfs_set_attr(struct inode *ino, const struct gofer_stat *st);
 
 /* goferfs_file.c */
 extern const struct file_ops goferfs_file_fops;
