@@ -26,9 +26,10 @@ struct cpu_regs {
 struct cpu_state {
     struct cpu_regs regs;
     /* Registers changed by the sentry since the last run(): written back
-     * before the next one. A syscall return value alone is cheaper to write
-     * than the whole set. */
+     * before the next one. rax_dirty says only rax changed (a syscall's
+     * result), which is cheaper to write than the whole set. */
     bool regs_dirty;
+    bool rax_dirty;
     bool xstate_valid;
     _Alignas(64) uint8_t xstate[CPU_XSTATE_SIZE];
 };

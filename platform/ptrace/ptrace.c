@@ -401,9 +401,14 @@ static enum pf_event ptrace_run(struct pf_ctx *ctx, struct pf_as *as, struct cpu
     if (cpu->regs_dirty || as->regs_clobbered) {
         if (ptrace(PTRACE_SETREGS, as->pid, 0, &cpu->regs) != 0)
             panic("ptrace platform: SETREGS on stub %d: %s", as->pid, strerror(errno));
-        cpu->regs_dirty = false;
         as->regs_clobbered = false;
+    } else if (cpu->rax_dirty) {
+        if (ptrace(PTRACE_POKEUSER, as->pid, offsetof(struct user_regs_struct, rax),
+                   cpu->regs.rax) != 0)
+            panic("ptrace platform: POKEUSER on stub %d: %s", as->pid, strerror(errno));
     }
+    cpu->regs_dirty = false;
+    cpu->rax_dirty = false;
     ctx_place(ctx, as);
     ctx->running_pid = as->pid;
     if (ptrace(PTRACE_SYSEMU, as->pid, 0, 0) != 0)

@@ -54,8 +54,9 @@ void syscall_dispatch(struct task *t)
     t->cur_syscall = -1;
     if (t->exiting)
         return;
+    /* Only rax changes (a handler that changed more set regs_dirty). The
+     * host kernel's own restart logic cannot touch the result: it acts only
+     * on -ERESTART* values, which never leave the dispatcher. */
     r->rax = (uint64_t)ret;
-    /* Keep the host kernel's own restart logic away from our result. */
-    r->orig_rax = (uint64_t)-1;
-    t->cpu.regs_dirty = true;
+    t->cpu.rax_dirty = true;
 }
