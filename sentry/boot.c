@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdio.h>
@@ -35,13 +36,21 @@ struct boot_init {
 };
 
 /* The sandbox's stdio: the host's fds 0-2, duplicated so the sentry owns
- * its copies. A closed host fd stays closed in the sandbox. */
+ * its copies. A closed host fd stays closed in the sandbox, and so does a
+ * host directory or an O_PATH fd: those would hand the sandbox a host
+ * object to walk from (fchdir, *at calls), not a stream. */
 static int boot_stdio(struct fdtable *fds)
 {
     for (int fd = 0; fd <= 2; fd++) {
         int host_flags = fcntl(fd, F_GETFL);
         if (host_flags < 0)
             continue;
+        struct stat st;
+        if ((host_flags & O_PATH) || fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+            log_warn("host fd %d is not a stream (a directory or O_PATH): closed in the sandbox",
+                     fd);
+            continue;
+        }
         int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (dup_fd < 0)
             return -errno;

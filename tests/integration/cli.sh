@@ -122,6 +122,14 @@ sentry-seccomp)
     if [ "$modes" != "$(printf 'Seccomp:\t2')" ]; then
         echo "FAIL: sentry threads' seccomp modes: $modes"; exit 1
     fi ;;
+stdin-directory)
+    # A host directory as stdin is not imported: fd 0 is closed inside, so
+    # reading it is EBADF (natively it would be EISDIR on the host object).
+    mkdir "$tmp/dir" && echo secret >"$tmp/dir/host-file"
+    "$moat" do -- /bin/busybox cat <"$tmp/dir" >"$tmp/out" 2>"$tmp/err"
+    if ! grep -q 'Bad file descriptor' "$tmp/err" || ! grep -q 'not a stream' "$tmp/err"; then
+        echo "FAIL: fd 0 was imported, or no warning:"; cat "$tmp/out" "$tmp/err"; exit 1
+    fi ;;
 *) echo "cli.sh: unknown case $case" >&2; exit 2 ;;
 esac
 echo "PASS: $case"
