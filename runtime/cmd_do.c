@@ -140,12 +140,48 @@ static int exit_status_of(const char *prog, int status)
  * the sandbox itself. */
 static const bool DO_USE_GOFER = true;
 
+/* Whether dir lies under a mount the sandbox provides itself, and no bind
+ * of the caller's covers it. */
+static bool do_cwd_hidden(const char *dir, const struct spec_fs *fs)
+{
+    static const char *const own[] = {"/tmp", "/proc", "/dev", "/sys"};
+    bool hidden = false;
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        size_t n = strlen(own[i]);
+        if (strncmp(dir, own[i], n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
+            hidden = true;
+    }
+    for (size_t i = 0; hidden && i < fs->nbinds; i++) {
+        size_t n = strlen(fs->binds[i].target);
+        if (strncmp(dir, fs->binds[i].target, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
+            hidden = false;
+    }
+    return hidden;
+}
+
 static int do_run_with_gofer(struct sentry_spec *spec, struct spec_fs *fs, const char *prog,
                              char **argv)
 {
     char err[512];
     if (spec_check_fs(fs, err, sizeof(err)) != 0)
         return rt_error(EXIT_USAGE, 0, "do: %s", err);
+    /* Over the host's root, start where the caller is, like runsc do. If
+     * that directory is one the sandbox replaces with its own (/tmp, /proc,
+     * /dev, /sys), bind it read-only at the same path so relative paths
+     * still work. */
+    char host_cwd[PATH_MAX];
+    if (!spec->cwd && strcmp(fs->root, "/") == 0 && getcwd(host_cwd, sizeof(host_cwd))) {
+        spec->cwd = host_cwd;
+        if (do_cwd_hidden(host_cwd, fs) && fs->nbinds < SPEC_MAX_BINDS) {
+            char *src = strdup(host_cwd), *dst = strdup(host_cwd);
+            if (src && dst) {
+                fs->binds[fs->nbinds++] = (struct spec_bind){src, dst, true};
+            } else {
+                free(src);
+                free(dst);
+            }
+        }
+    }
     struct gofer_bind gbinds[SPEC_MAX_BINDS];
     struct sentry_bind sbinds[SPEC_MAX_BINDS];
     for (size_t i = 0; i < fs->nbinds; i++) {
@@ -173,10 +209,6 @@ static int do_run_with_gofer(struct sentry_spec *spec, struct spec_fs *fs, const
     spec->execfn = prog;
     spec->argv = argv;
     spec->exec_error = &exec_error;
-    /* Over the host's root, start where the caller is, like runsc do. */
-    char host_cwd[PATH_MAX];
-    if (!spec->cwd && strcmp(fs->root, "/") == 0 && getcwd(host_cwd, sizeof(host_cwd)))
-        spec->cwd = host_cwd;
     int status = sentry_run(spec);
     close(sock);
     while (waitpid(gofer_pid, NULL, 0) < 0 && errno == EINTR)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "abi/linux/errno.h"
+#include "abi/linux/fcntl.h"
 #include "lib/panic.h"
 #include "sentry/vfs/lock.h"
 
@@ -94,4 +95,34 @@ long file_stat(struct file *f, struct linux_stat *out_st)
     if (!f->ops->stat)
         return -LINUX_EINVAL;
     return f->ops->stat(f, out_st);
+}
+
+long vfs_dir_seek(struct file *f, int64_t off, int whence)
+{
+    if (whence == LINUX_SEEK_CUR)
+        off += f->pos;
+    else if (whence != LINUX_SEEK_SET)
+        return -LINUX_EINVAL;
+    if (off < 0)
+        return -LINUX_EINVAL;
+    f->pos = off;
+    return off;
+}
+
+long vfs_dir_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
+{
+    (void)f, (void)iov, (void)iovcnt, (void)pos;
+    return -LINUX_EISDIR;
+}
+
+long vfs_dir_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos)
+{
+    (void)f, (void)iov, (void)iovcnt, (void)pos;
+    return -LINUX_EISDIR;
+}
+
+int vfs_fsync_nothing(struct file *f, bool datasync)
+{
+    (void)f, (void)datasync;
+    return 0;
 }

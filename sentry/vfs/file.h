@@ -74,6 +74,14 @@ long file_write(struct file *f, const struct iovec *iov, int iovcnt);
 long file_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
 long file_pwrite(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
 long file_ioctl(struct file *f, struct task *t, unsigned cmd, uaddr_t arg);
+
+/* Linux's behaviour for directory files, shared by the filesystems that
+ * list directories by cookie: seek moves the cookie (SEEK_SET/SEEK_CUR),
+ * read and pread are EISDIR, fsync has nothing to write. */
+long vfs_dir_seek(struct file *f, int64_t off, int whence);
+long vfs_dir_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos);
+long vfs_dir_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
+int vfs_fsync_nothing(struct file *f, bool datasync);
 long file_stat(struct file *f, struct linux_stat *out_st);
 
 

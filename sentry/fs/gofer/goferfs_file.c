@@ -584,46 +584,16 @@ static int goferfs_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
     return 0;
 }
 
-static long goferfs_dir_seek(struct file *f, int64_t off, int whence)
-{
-    if (whence == LINUX_SEEK_CUR)
-        off += f->pos;
-    else if (whence != LINUX_SEEK_SET)
-        return -LINUX_EINVAL;
-    if (off < 0)
-        return -LINUX_EINVAL;
-    f->pos = off;
-    return off;
-}
-
-static long goferfs_dir_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
-{
-    (void)f, (void)iov, (void)iovcnt, (void)pos;
-    return -LINUX_EISDIR;
-}
-
-static long goferfs_dir_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos)
-{
-    (void)f, (void)iov, (void)iovcnt, (void)pos;
-    return -LINUX_EISDIR;
-}
-
-static int goferfs_dir_fsync(struct file *f, bool datasync)
-{
-    (void)f, (void)datasync;
-    return 0;
-}
-
 static void goferfs_dir_release(struct file *f)
 {
     snap_free(f->priv);
 }
 
 const struct file_ops goferfs_dir_fops = {
-    .read = goferfs_dir_read,
-    .pread = goferfs_dir_pread,
-    .seek = goferfs_dir_seek,
+    .read = vfs_dir_read,
+    .pread = vfs_dir_pread,
+    .seek = vfs_dir_seek,
     .iterate = goferfs_iterate,
-    .fsync = goferfs_dir_fsync,
+    .fsync = vfs_fsync_nothing,
     .release = goferfs_dir_release,
 };

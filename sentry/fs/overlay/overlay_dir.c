@@ -505,36 +505,6 @@ static int ovl_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
     return 0;
 }
 
-static long ovl_dir_seek(struct file *f, int64_t off, int whence)
-{
-    if (whence == LINUX_SEEK_CUR)
-        off += f->pos;
-    else if (whence != LINUX_SEEK_SET)
-        return -LINUX_EINVAL;
-    if (off < 0)
-        return -LINUX_EINVAL;
-    f->pos = off;
-    return off;
-}
-
-static long ovl_dir_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
-{
-    (void)f, (void)iov, (void)iovcnt, (void)pos;
-    return -LINUX_EISDIR;
-}
-
-static long ovl_dir_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos)
-{
-    (void)f, (void)iov, (void)iovcnt, (void)pos;
-    return -LINUX_EISDIR;
-}
-
-static int ovl_dir_fsync(struct file *f, bool datasync)
-{
-    (void)f, (void)datasync;
-    return 0;
-}
-
 static void ovl_dir_release(struct file *f)
 {
     struct ovl_list *l = f->priv;
@@ -545,10 +515,10 @@ static void ovl_dir_release(struct file *f)
 }
 
 const struct file_ops ovl_dir_fops = {
-    .read = ovl_dir_read,
-    .pread = ovl_dir_pread,
-    .seek = ovl_dir_seek,
+    .read = vfs_dir_read,
+    .pread = vfs_dir_pread,
+    .seek = vfs_dir_seek,
     .iterate = ovl_iterate,
-    .fsync = ovl_dir_fsync,
+    .fsync = vfs_fsync_nothing,
     .release = ovl_dir_release,
 };

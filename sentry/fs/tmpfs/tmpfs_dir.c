@@ -168,40 +168,10 @@ static int tmpfs_dir_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
     return 0;
 }
 
-static long tmpfs_dir_seek(struct file *f, int64_t off, int whence)
-{
-    if (whence == LINUX_SEEK_CUR)
-        off += f->pos;
-    else if (whence != LINUX_SEEK_SET)
-        return -LINUX_EINVAL;
-    if (off < 0)
-        return -LINUX_EINVAL;
-    f->pos = off;
-    return off;
-}
-
-static long tmpfs_dir_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
-{
-    (void)f, (void)iov, (void)iovcnt, (void)pos;
-    return -LINUX_EISDIR;
-}
-
-static long tmpfs_dir_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos)
-{
-    (void)f, (void)iov, (void)iovcnt, (void)pos;
-    return -LINUX_EISDIR;
-}
-
-static int tmpfs_fsync(struct file *f, bool datasync)
-{
-    (void)f, (void)datasync;
-    return 0;
-}
-
 const struct file_ops tmpfs_dir_fops = {
-    .read = tmpfs_dir_read,
-    .pread = tmpfs_dir_pread,
-    .seek = tmpfs_dir_seek,
+    .read = vfs_dir_read,
+    .pread = vfs_dir_pread,
+    .seek = vfs_dir_seek,
     .iterate = tmpfs_dir_iterate,
-    .fsync = tmpfs_fsync,
+    .fsync = vfs_fsync_nothing,
 };
