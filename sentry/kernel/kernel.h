@@ -20,6 +20,9 @@ struct kernel {
     int exit_status;     /* pid 1's wait status */
     linux_pid_t next_pid;
     struct task *init;
+    /* Every task, zombies included until reaped, linked through
+     * task->list_next (sentry/kernel/process.c). */
+    struct task *tasks;
     struct kernel_identity uts;
     uint64_t boot_ns;    /* CLOCK_MONOTONIC at boot: the sandbox's uptime 0 */
     bool strace;         /* log every syscall to the debug log */

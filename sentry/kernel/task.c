@@ -13,7 +13,9 @@
 #include "abi/linux/signal.h"
 #include "lib/log.h"
 #include "lib/panic.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/process.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscall.h"
 #include "sentry/vfs/file.h"
@@ -52,7 +54,10 @@ struct task *task_new_init(struct kernel *k, struct fdtable *fds)
     t->tid = tg->tgid;
     t->fds = fds;
     t->cur_syscall = -1;
+    t->exit_signal = LINUX_SIGCHLD;
+    tg->pgid = tg->sid = tg->tgid;
     k->init = t;
+    task_list_add(t);
     return t;
 }
 
@@ -64,14 +69,16 @@ void task_exit(struct task *t, int status, bool group)
     t->exiting = true;
     t->tg->exiting = true;
     t->tg->exit_code = status;
-    /* CLONE_CHILD_CLEARTID: nobody can wait on the futex yet, but the
-     * write is part of exit. */
-    if (t->clear_child_tid) {
+    /* CLONE_CHILD_CLEARTID: zero the tid and wake a futex waiter, as
+     * Linux does (a shared futex wake; its result does not matter). */
+    if (t->clear_child_tid && t->mm) {
         uint32_t zero = 0;
-        copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero));
+        if (copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == sizeof(zero))
+            futex_wake(t, t->clear_child_tid, false, 1, 0xffffffffu);
     }
-    if (t == t->k->init)
-        kernel_set_exited(t->k, status);
+    /* The zombie transition, the parent's notification and, for pid 1,
+     * the end of the sandbox happen when the task loop stops
+     * (task_finish). */
 }
 
 void task_kill_by_signal(struct task *t, int signo)
@@ -101,6 +108,7 @@ static void task_release(struct task *t)
         fdtable_put(t->fds);
         t->fds = NULL;
     }
+    task_vfork_done(t);
 }
 
 void task_run(struct task *t)
@@ -136,5 +144,6 @@ void task_run(struct task *t)
         }
     }
     task_release(t);
+    task_finish(t);
     kernel_unlock(k);
 }

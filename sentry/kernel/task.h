@@ -13,6 +13,7 @@
 #include "abi/linux/resource.h"
 #include "abi/linux/signal.h"
 #include "platform/platform.h"
+#include "sentry/kernel/waitqueue.h"
 
 struct mm;
 struct fdtable;
@@ -35,6 +36,11 @@ struct thread_group {
     struct linux_rlimit64 rlimits[LINUX_RLIM_NLIMITS];
     bool exiting;
     int exit_code; /* wait status: (code << 8) or signo */
+    linux_pid_t pgid, sid;
+    /* Woken when a child becomes a zombie (wait4/waitid sleep here). */
+    struct waitqueue child_wq;
+    /* SIGCHLDs recorded for this process; delivery comes with signals. */
+    int sigchld_pending;
 };
 
 struct task {
@@ -66,6 +72,13 @@ struct task {
     struct task_sleep *sleep; /* set while asleep in task_block */
     bool wake_pending;        /* woken since it last slept */
     bool interrupt_pending;   /* task_interrupt: waits return -ERESTARTSYS */
+    /* Processes (sentry/kernel/process.c). */
+    struct task *list_prev, *list_next; /* the kernel's task list */
+    bool zombie;        /* its thread is done; waits for its parent to reap */
+    int exit_signal;    /* sent to the parent at exit (clone's low byte) */
+    bool vfork_pending; /* CLONE_VFORK: the parent waits until exec or exit */
+    struct waitqueue vfork_wq;
+    uaddr_t set_child_tid; /* CLONE_CHILD_SETTID, written by the child's thread */
 };
 
 /* Creates the first task (pid 1) of the kernel with an empty mm and the
@@ -78,6 +91,29 @@ void task_run(struct task *t);
 void task_exit(struct task *t, int status, bool group);
 /* Terminates the thread group as if by an uncaught signal signo. */
 void task_kill_by_signal(struct task *t, int signo);
+
+/* The kernel's task list (every task, zombies included, until reaped). */
+struct task *task_list_first(void);
+struct task *task_list_next(const struct task *t);
+/* The live or zombie task with thread id tid, or NULL. */
+struct task *task_find(linux_pid_t tid);
+
+/* fork/vfork/clone of a new process (sentry/kernel/process.c): returns the
+ * child's pid or -errno. */
+long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid, uaddr_t ctid,
+               uint64_t tls);
+/* Releases a vfork parent waiting on t (t execs or exits). */
+void task_vfork_done(struct task *t);
+/* wait4 core: pid as wait4's; fills *out_status; returns the pid reaped, 0
+ * (WNOHANG and none ready) or -errno. With nowait the child stays a zombie.
+ * out_info gets the zombie's exit details for waitid. */
+struct task_wait_result {
+    linux_pid_t pid;
+    linux_uid_t uid;
+    int status;
+};
+long task_wait(struct task *t, linux_pid_t pid, int options, bool nowait,
+               struct task_wait_result *out);
 
 /* The task whose thread is calling, for code reached without one (file and
  * inode ops: a pipe read that blocks, /proc/self). task_run sets it with

@@ -18,7 +18,9 @@
  * Every other protection fault on a present page is an access the VMA
  * forbids: the platform holds pages with at most the VMA's protection.
  *
- * Fork will reuse the copy-on-write path: see docs/architecture.md.
+ * Fork shares private pages (pmas flagged cow, see fork.c): they are mapped
+ * without PROT_WRITE and a write copies the page if another mm still holds
+ * it (mm_cow_break).
  *
  * Lock order: the kernel lock covers every mm. */
 #include <string.h>
@@ -103,7 +105,8 @@ static void mm_map_range(struct mm *mm, const struct vma *v, uint64_t start, uin
         const struct pma *p = i < mm->pmas.count ? &mm->pmas.v[i] : NULL;
         if (p && p->start <= addr) {
             uint64_t e = p->end < end ? p->end : end;
-            mm_platform_map(mm, addr, e - addr, v->prot, p->mf_off + (addr - p->start));
+            int prot = p->cow ? v->prot & ~LINUX_PROT_WRITE : v->prot;
+            mm_platform_map(mm, addr, e - addr, prot, p->mf_off + (addr - p->start));
             addr = e;
             i++;
             continue;
@@ -173,6 +176,40 @@ static int mm_cow_page(struct mm *mm, const struct vma *v, uint64_t addr)
     return 0;
 }
 
+/* A write to the page at addr of a pma flagged cow (shared since a fork):
+ * copies the page if another mm still holds it, else keeps it; either way
+ * the page leaves the cow pma and is mapped with the VMA's protection.
+ * Returns 0 or -LINUX_ENOMEM. */
+static int mm_cow_break(struct mm *mm, const struct vma *v, uint64_t addr)
+{
+    uint64_t page = page_round_down(addr);
+    struct pma *p = pma_find(&mm->pmas, page);
+    SENTRY_ASSERT(p && p->cow);
+    uint64_t src = p->mf_off + (page - p->start);
+    uint64_t off = src;
+    bool copy = mm_page_ref_shared(src);
+    if (copy) {
+        off = memfile_alloc(LINUX_PAGE_SIZE, LINUX_PAGE_SIZE);
+        if (off == (uint64_t)-1)
+            return -LINUX_ENOMEM;
+        memcpy(memfile_ptr(off), memfile_ptr(src), LINUX_PAGE_SIZE);
+    }
+    /* Drops this mm's reference to a shared page; keeps a page it owns. */
+    int err =
+        pma_remove_range(&mm->pmas, page, page + LINUX_PAGE_SIZE, copy ? mm_release_pages : NULL);
+    struct pma np = {
+        .start = page, .end = page + LINUX_PAGE_SIZE, .mf_off = off, .private_owned = true};
+    if (!err)
+        err = pma_insert(&mm->pmas, &np);
+    if (err) {
+        if (copy)
+            memfile_free(off, LINUX_PAGE_SIZE);
+        return err;
+    }
+    mm_platform_map(mm, page, LINUX_PAGE_SIZE, v->prot, off);
+    return 0;
+}
+
 static int mm_sigbus(int *out_code)
 {
     *out_code = LINUX_BUS_ADRERR;
@@ -194,7 +231,13 @@ int mm_fault(struct mm *mm, uint64_t addr, bool mapped, int *out_code)
         return mm_sigsegv(out_code, LINUX_SEGV_ACCERR);
     if (mapped) {
         /* Present pages carry the VMA's protection, except the object pages
-         * of a private mapping, which lack PROT_WRITE until written. */
+         * of a private mapping and the pages shared since a fork, which
+         * lack PROT_WRITE until written. */
+        if (v->prot & LINUX_PROT_WRITE) {
+            struct pma *p = pma_find(&mm->pmas, page_round_down(addr));
+            if (p && p->cow)
+                return mm_cow_break(mm, v, addr);
+        }
         if (vma_is_cow(v) && (v->prot & LINUX_PROT_WRITE) &&
             !pma_find(&mm->pmas, page_round_down(addr))) {
             int err = mm_cow_page(mm, v, addr);
@@ -244,6 +287,12 @@ void *mm_translate(struct mm *mm, uint64_t addr, bool write, size_t *out_avail)
             p = pma_find(&mm->pmas, addr);
             SENTRY_ASSERT(p);
         }
+        if (write && p->cow) {
+            if (mm_cow_break(mm, v, addr) != 0)
+                return NULL;
+            p = pma_find(&mm->pmas, addr);
+            SENTRY_ASSERT(p);
+        }
         uint64_t e = p->end < v->end ? p->end : v->end;
         *out_avail = e - addr;
         return memfile_ptr(p->mf_off + (addr - p->start));
@@ -253,6 +302,12 @@ void *mm_translate(struct mm *mm, uint64_t addr, bool write, size_t *out_avail)
         struct pma *p = pma_find(&mm->pmas, addr);
         if (!p && write) {
             if (mm_cow_page(mm, v, addr) != 0)
+                return NULL;
+            p = pma_find(&mm->pmas, addr);
+            SENTRY_ASSERT(p);
+        }
+        if (p && write && p->cow) {
+            if (mm_cow_break(mm, v, addr) != 0)
                 return NULL;
             p = pma_find(&mm->pmas, addr);
             SENTRY_ASSERT(p);

@@ -41,9 +41,75 @@ static void mm_vma_put(const struct vma *v)
 
 const struct vma_ref_ops mm_vma_refs = {.get = mm_vma_get, .put = mm_vma_put};
 
+/* Page reference counts for fork's sharing (fork.c): a two-level table
+ * over the memory file (at most 1 TiB, see memfile.c), one chunk of counts
+ * per 2 MiB, allocated on first use. shared_pages is the sum of all counts:
+ * 0 until a fork, so the release path costs nothing for programs that never
+ * fork. */
+#define REF_MAX_BYTES (1ULL << 40)
+#define REF_CHUNK_PAGES 512ULL
+#define REF_CHUNKS (REF_MAX_BYTES / LINUX_PAGE_SIZE / REF_CHUNK_PAGES)
+
+static uint32_t *ref_chunks[REF_CHUNKS];
+static uint64_t shared_pages;
+
+static uint32_t *ref_slot(uint64_t mf_off, bool create)
+{
+    uint64_t page = mf_off / LINUX_PAGE_SIZE;
+    uint64_t c = page / REF_CHUNK_PAGES;
+    SENTRY_ASSERT(c < REF_CHUNKS);
+    if (!ref_chunks[c]) {
+        if (!create)
+            return NULL;
+        ref_chunks[c] = calloc(REF_CHUNK_PAGES, sizeof(uint32_t));
+        if (!ref_chunks[c])
+            return NULL;
+    }
+    return &ref_chunks[c][page % REF_CHUNK_PAGES];
+}
+
+void mm_page_ref_get(uint64_t mf_off)
+{
+    uint32_t *r = ref_slot(mf_off, true);
+    if (!r)
+        panic("mm: out of memory for page reference counts");
+    (*r)++;
+    shared_pages++;
+}
+
+bool mm_page_ref_shared(uint64_t mf_off)
+{
+    if (!shared_pages)
+        return false;
+    uint32_t *r = ref_slot(mf_off, false);
+    return r && *r > 0;
+}
+
+bool mm_page_ref_put(uint64_t mf_off)
+{
+    if (!shared_pages)
+        return false;
+    uint32_t *r = ref_slot(mf_off, false);
+    if (!r || *r == 0)
+        return false;
+    (*r)--;
+    shared_pages--;
+    return true;
+}
+
 void mm_release_pages(uint64_t mf_off, uint64_t len)
 {
-    memfile_free(mf_off, len);
+    /* Free the runs of pages no other mm shares. */
+    uint64_t run = mf_off, end = mf_off + len;
+    for (uint64_t off = mf_off; off < end; off += LINUX_PAGE_SIZE) {
+        if (mm_page_ref_put(off)) {
+            if (off > run)
+                memfile_free(run, off - run);
+            run = off + LINUX_PAGE_SIZE;
+        }
+    }
+    if (end > run)
+        memfile_free(run, end - run);
 }
 
 struct mm *mm_new(void)

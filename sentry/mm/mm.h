@@ -38,6 +38,12 @@ struct mm {
 /* A new, empty address space with its platform half. NULL on failure. The
  * caller owns the returned reference. */
 struct mm *mm_new(void);
+/* fork(2): a copy of parent for a new process (private pages copied
+ * eagerly for now, shared mappings shared; see fork.c), without its platform
+ * half: the child's task thread must call mm_fork_attach() before using it.
+ * NULL on failure. */
+struct mm *mm_fork(struct mm *parent);
+int mm_fork_attach(struct mm *mm);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 

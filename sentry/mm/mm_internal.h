@@ -18,8 +18,18 @@
 /* The references every VMA of an mm holds: its object and its file. */
 extern const struct vma_ref_ops mm_vma_refs;
 
-/* Frees private pages (pma release callback). */
+/* Frees private pages (pma release callback); a page other mms still
+ * share since a fork only loses this mm's reference. */
 void mm_release_pages(uint64_t mf_off, uint64_t len);
+
+/* Fork's page sharing (fork.c): a reference count per memory-file page,
+ * counting the mms beyond the first that hold it. */
+void mm_page_ref_get(uint64_t mf_off);
+/* True if another mm still holds the page. */
+bool mm_page_ref_shared(uint64_t mf_off);
+/* Drops one extra reference; false if there was none (the caller owns the
+ * page alone and frees it). */
+bool mm_page_ref_put(uint64_t mf_off);
 
 /* Removes every mapping in [start, end): VMAs, private pages, and the
  * platform's view. */

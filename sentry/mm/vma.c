@@ -330,7 +330,7 @@ struct pma *pma_find(struct pma_set *s, uint64_t addr)
 
 static bool pma_can_merge(const struct pma *a, const struct pma *b)
 {
-    return a->end == b->start && a->private_owned == b->private_owned &&
+    return a->end == b->start && a->private_owned == b->private_owned && a->cow == b->cow &&
            a->mf_off + (a->end - a->start) == b->mf_off;
 }
 

@@ -91,6 +91,10 @@ struct pma {
     uint64_t start, end;
     uint64_t mf_off;
     bool private_owned; /* the memory-file range is this mm's to free */
+    /* Since a fork the pages may be shared with other mms (see
+     * sentry/mm/fork.c): mapped without PROT_WRITE, a write copies the
+     * page unless no other mm holds it any more. */
+    bool cow;
 };
 
 struct pma_set {

@@ -43,6 +43,27 @@ long sys_get_robust_list(struct task *t, const struct syscall_args *a);
 long sys_getpid(struct task *t, const struct syscall_args *a);
 long sys_getppid(struct task *t, const struct syscall_args *a);
 long sys_gettid(struct task *t, const struct syscall_args *a);
+long sys_fork(struct task *t, const struct syscall_args *a);
+long sys_vfork(struct task *t, const struct syscall_args *a);
+long sys_clone(struct task *t, const struct syscall_args *a);
+long sys_wait4(struct task *t, const struct syscall_args *a);
+long sys_waitid(struct task *t, const struct syscall_args *a);
+long sys_getpgid(struct task *t, const struct syscall_args *a);
+long sys_getpgrp(struct task *t, const struct syscall_args *a);
+long sys_getsid(struct task *t, const struct syscall_args *a);
+long sys_setsid(struct task *t, const struct syscall_args *a);
+long sys_setpgid(struct task *t, const struct syscall_args *a);
+long sys_setresuid(struct task *t, const struct syscall_args *a);
+long sys_setresgid(struct task *t, const struct syscall_args *a);
+long sys_setreuid(struct task *t, const struct syscall_args *a);
+long sys_setregid(struct task *t, const struct syscall_args *a);
+long sys_setuid(struct task *t, const struct syscall_args *a);
+long sys_setgid(struct task *t, const struct syscall_args *a);
+long sys_setgroups(struct task *t, const struct syscall_args *a);
+
+/* exec.c */
+long sys_execve(struct task *t, const struct syscall_args *a);
+long sys_execveat(struct task *t, const struct syscall_args *a);
 
 /* time.c */
 long sys_clock_gettime(struct task *t, const struct syscall_args *a);

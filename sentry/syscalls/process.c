@@ -1,5 +1,5 @@
-/* Process syscalls of the first slice: exit, ids, TLS and thread
- * bookkeeping. fork/clone/execve/wait come with the processes issue. */
+/* Process syscalls: exit, ids, TLS and thread
+ * bookkeeping, fork/vfork/clone, wait4/waitid, sessions and groups. */
 #include "abi/linux/prctl.h"
 #include "platform/platform.h"
 #include "sentry/kernel/task.h"
@@ -94,4 +94,321 @@ SYSCALL(arch_prctl)
     default:
         return -LINUX_EINVAL;
     }
+}
+
+/* fork family and wait (sentry/kernel/process.c does the work). */
+
+#define SYS_CLONE_VM 0x00000100ULL
+#define SYS_CLONE_VFORK 0x00004000ULL
+#define SYS_SIGCHLD 17
+
+SYSCALL(fork)
+{
+    (void)a;
+    return task_fork(t, SYS_SIGCHLD, 0, 0, 0, 0);
+}
+
+SYSCALL(vfork)
+{
+    (void)a;
+    return task_fork(t, SYS_CLONE_VM | SYS_CLONE_VFORK | SYS_SIGCHLD, 0, 0, 0, 0);
+}
+
+/* x86_64 order: flags, stack, parent_tid, child_tid, tls. */
+SYSCALL(clone)
+{
+    return task_fork(t, arg_u64(a, 0), arg_uaddr(a, 1), arg_uaddr(a, 2), arg_uaddr(a, 3),
+                     arg_u64(a, 4));
+}
+
+#define W_NOHANG 0x00000001
+#define W_UNTRACED 0x00000002
+#define W_EXITED 0x00000004
+#define W_CONTINUED 0x00000008
+#define W_NOWAIT 0x01000000
+#define W_NOTHREAD 0x20000000
+#define W_ALL 0x40000000
+#define W_CLONE 0x80000000
+
+/* struct rusage: two timevals and fourteen longs. */
+#define RUSAGE_SIZE 144
+
+SYSCALL(wait4)
+{
+    linux_pid_t pid = arg_int(a, 0);
+    uaddr_t ustatus = arg_uaddr(a, 1);
+    int options = arg_int(a, 2);
+    uaddr_t urusage = arg_uaddr(a, 3);
+    if (options & ~(W_NOHANG | W_UNTRACED | W_CONTINUED | W_NOTHREAD | W_ALL | W_CLONE))
+        return -LINUX_EINVAL;
+    if (pid == INT32_MIN)
+        return -LINUX_ESRCH;
+    struct task_wait_result r;
+    long ret = task_wait(t, pid, options, false, &r);
+    if (ret > 0) {
+        int32_t st = r.status;
+        if (ustatus && copy_out(t->mm, ustatus, &st, sizeof(st)) < 0)
+            return -LINUX_EFAULT;
+        if (urusage) {
+            uint8_t ru[RUSAGE_SIZE] = {0};
+            if (copy_out(t->mm, urusage, ru, sizeof(ru)) < 0)
+                return -LINUX_EFAULT;
+        }
+    }
+    return ret;
+}
+
+#define P_ALL 0
+#define P_PID 1
+#define P_PGID 2
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+#define CLD_DUMPED 3
+
+SYSCALL(waitid)
+{
+    int idtype = arg_int(a, 0);
+    int id = arg_int(a, 1);
+    uaddr_t uinfo = arg_uaddr(a, 2);
+    int options = arg_int(a, 3);
+    uaddr_t urusage = arg_uaddr(a, 4);
+    if (options &
+        ~(W_NOHANG | W_UNTRACED | W_EXITED | W_CONTINUED | W_NOWAIT | W_NOTHREAD | W_ALL | W_CLONE))
+        return -LINUX_EINVAL;
+    if (!(options & (W_EXITED | W_UNTRACED | W_CONTINUED)))
+        return -LINUX_EINVAL;
+    linux_pid_t pid;
+    switch (idtype) {
+    case P_ALL:
+        pid = -1;
+        break;
+    case P_PID:
+        if (id <= 0)
+            return -LINUX_EINVAL;
+        pid = id;
+        break;
+    case P_PGID:
+        if (id < 0)
+            return -LINUX_EINVAL;
+        pid = id ? -id : 0;
+        break;
+    default:
+        return -LINUX_EINVAL;
+    }
+    if (!(options & W_EXITED)) {
+        /* Only stops and continues asked for: none happen yet. */
+        if (options & W_NOHANG)
+            return 0;
+        return -LINUX_ECHILD;
+    }
+    struct task_wait_result r;
+    long ret = task_wait(t, pid, options, (options & W_NOWAIT) != 0, &r);
+    if (ret < 0)
+        return ret;
+    /* siginfo_t: signo, errno, code, pad, then pid, uid, status. */
+    int32_t info[32] = {0};
+    if (ret > 0) {
+        info[0] = SYS_SIGCHLD;
+        if (r.status & 0x7f) {
+            info[2] = (r.status & 0x80) ? CLD_DUMPED : CLD_KILLED;
+            info[6] = r.status & 0x7f;
+        } else {
+            info[2] = CLD_EXITED;
+            info[6] = (r.status >> 8) & 0xff;
+        }
+        info[4] = r.pid;
+        info[5] = (int32_t)r.uid;
+    }
+    if (uinfo && copy_out(t->mm, uinfo, info, sizeof(info)) < 0)
+        return -LINUX_EFAULT;
+    if (urusage) {
+        uint8_t ru[RUSAGE_SIZE] = {0};
+        if (copy_out(t->mm, urusage, ru, sizeof(ru)) < 0)
+            return -LINUX_EFAULT;
+    }
+    return 0;
+}
+
+/* Sessions and process groups: the ids only (no job control yet). */
+
+static struct task *proc_lookup(struct task *t, linux_pid_t pid)
+{
+    if (pid == 0)
+        return t;
+    struct task *p = task_find(pid);
+    return p && !p->zombie ? p : NULL;
+}
+
+SYSCALL(getpgid)
+{
+    int pid = arg_int(a, 0);
+    if (pid < 0)
+        return -LINUX_ESRCH;
+    struct task *p = proc_lookup(t, pid);
+    return p ? p->tg->pgid : -LINUX_ESRCH;
+}
+
+SYSCALL(getpgrp)
+{
+    (void)a;
+    return t->tg->pgid;
+}
+
+SYSCALL(getsid)
+{
+    int pid = arg_int(a, 0);
+    if (pid < 0)
+        return -LINUX_ESRCH;
+    struct task *p = proc_lookup(t, pid);
+    return p ? p->tg->sid : -LINUX_ESRCH;
+}
+
+SYSCALL(setsid)
+{
+    (void)a;
+    linux_pid_t me = t->tg->tgid;
+    for (struct task *p = task_list_first(); p; p = task_list_next(p))
+        if (p->tg->pgid == me)
+            return -LINUX_EPERM; /* a group leader, or its id is a group's */
+    t->tg->sid = t->tg->pgid = me;
+    return me;
+}
+
+SYSCALL(setpgid)
+{
+    int pid = arg_int(a, 0);
+    int pgid = arg_int(a, 1);
+    if (pgid < 0)
+        return -LINUX_EINVAL;
+    struct task *p = pid ? task_find(pid) : t;
+    if (!p || p->zombie || (p != t && p->tg->ppid != t->tg->tgid))
+        return -LINUX_ESRCH;
+    if (p != t && p->tg->sid != t->tg->sid)
+        return -LINUX_EPERM;
+    if (p->tg->sid == p->tg->tgid)
+        return -LINUX_EPERM; /* a session leader */
+    if (!pgid)
+        pgid = p->tg->tgid;
+    if (pgid != p->tg->tgid) {
+        bool found = false;
+        for (struct task *q = task_list_first(); q; q = task_list_next(q))
+            if (!q->zombie && q->tg->pgid == pgid && q->tg->sid == t->tg->sid)
+                found = true;
+        if (!found)
+            return -LINUX_EPERM;
+    }
+    p->tg->pgid = pgid;
+    return 0;
+}
+
+/* Credentials within the sandbox. Privilege is euid 0 (no capability sets
+ * yet): it may set any id; others may only move among their real,
+ * effective and saved ids. The filesystem ids follow the effective ones. */
+
+#define ID_UNCHANGED ((uint32_t)-1)
+
+static bool id_is_one_of(uint32_t id, uint32_t a, uint32_t b, uint32_t c)
+{
+    return id == a || id == b || id == c;
+}
+
+static long set_res_ids(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t *fs, bool priv,
+                        uint32_t nr, uint32_t ne, uint32_t ns)
+{
+    if (!priv && ((nr != ID_UNCHANGED && !id_is_one_of(nr, *r, *e, *s)) ||
+                  (ne != ID_UNCHANGED && !id_is_one_of(ne, *r, *e, *s)) ||
+                  (ns != ID_UNCHANGED && !id_is_one_of(ns, *r, *e, *s))))
+        return -LINUX_EPERM;
+    if (nr != ID_UNCHANGED)
+        *r = nr;
+    if (ne != ID_UNCHANGED)
+        *e = ne;
+    if (ns != ID_UNCHANGED)
+        *s = ns;
+    *fs = *e;
+    return 0;
+}
+
+static long set_re_ids(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t *fs, bool priv,
+                       uint32_t nr, uint32_t ne)
+{
+    if (!priv && ((nr != ID_UNCHANGED && nr != *r && nr != *e) ||
+                  (ne != ID_UNCHANGED && !id_is_one_of(ne, *r, *e, *s))))
+        return -LINUX_EPERM;
+    uint32_t old_r = *r;
+    if (nr != ID_UNCHANGED)
+        *r = nr;
+    if (ne != ID_UNCHANGED)
+        *e = ne;
+    if (nr != ID_UNCHANGED || (ne != ID_UNCHANGED && ne != old_r))
+        *s = *e;
+    *fs = *e;
+    return 0;
+}
+
+static long set_one_id(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t *fs, bool priv,
+                       uint32_t id)
+{
+    if (id == ID_UNCHANGED)
+        return -LINUX_EINVAL;
+    if (priv) {
+        *r = *e = *s = *fs = id;
+        return 0;
+    }
+    if (id != *r && id != *s)
+        return -LINUX_EPERM;
+    *e = *fs = id;
+    return 0;
+}
+
+SYSCALL(setresuid)
+{
+    struct cred *c = &t->cred;
+    return set_res_ids(&c->uid, &c->euid, &c->suid, &c->fsuid, c->euid == 0, arg_uint(a, 0),
+                       arg_uint(a, 1), arg_uint(a, 2));
+}
+
+SYSCALL(setresgid)
+{
+    struct cred *c = &t->cred;
+    return set_res_ids(&c->gid, &c->egid, &c->sgid, &c->fsgid, c->euid == 0, arg_uint(a, 0),
+                       arg_uint(a, 1), arg_uint(a, 2));
+}
+
+SYSCALL(setreuid)
+{
+    struct cred *c = &t->cred;
+    return set_re_ids(&c->uid, &c->euid, &c->suid, &c->fsuid, c->euid == 0, arg_uint(a, 0),
+                      arg_uint(a, 1));
+}
+
+SYSCALL(setregid)
+{
+    struct cred *c = &t->cred;
+    return set_re_ids(&c->gid, &c->egid, &c->sgid, &c->fsgid, c->euid == 0, arg_uint(a, 0),
+                      arg_uint(a, 1));
+}
+
+SYSCALL(setuid)
+{
+    struct cred *c = &t->cred;
+    return set_one_id(&c->uid, &c->euid, &c->suid, &c->fsuid, c->euid == 0, arg_uint(a, 0));
+}
+
+SYSCALL(setgid)
+{
+    struct cred *c = &t->cred;
+    return set_one_id(&c->gid, &c->egid, &c->sgid, &c->fsgid, c->euid == 0, arg_uint(a, 0));
+}
+
+/* There are no supplementary groups (getgroups says none): only the empty
+ * list can be set. */
+SYSCALL(setgroups)
+{
+    int size = arg_int(a, 0);
+    if (size < 0 || size > 65536)
+        return -LINUX_EINVAL;
+    if (t->cred.euid != 0)
+        return -LINUX_EPERM;
+    return size == 0 ? 0 : -LINUX_EINVAL;
 }

@@ -1,8 +1,6 @@
-/* The tasks procfs lists: the sandbox's own, never the host's.
- *
- * TODO(processes): the kernel has no task list yet, only pid 1 (k->init).
- * When fork/clone add one (a pid table), these four functions are the only
- * place to change.
+/* The tasks procfs lists: the sandbox's own, never the host's, from the
+ * kernel's task list (sentry/kernel/process.c). Zombies are left out: their
+ * mm and fds are gone.
  *
  * Lock order: the kernel lock. */
 #include <stddef.h>
@@ -11,34 +9,60 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 
-static struct task *only_task(void)
+/* The first task of the list; a kernel without one (the unit tests' fake
+ * kernel) has just its init task. */
+static struct task *first(void)
 {
     struct kernel *k = kernel_global;
-    return k ? k->init : NULL;
+    if (!k)
+        return NULL;
+    return k->tasks ? k->tasks : k->init;
+}
+
+static struct task *next(struct task *t)
+{
+    return kernel_global->tasks ? t->list_next : NULL;
+}
+
+static struct task *find(linux_pid_t tid)
+{
+    for (struct task *t = first(); t; t = next(t))
+        if (t->tid == tid)
+            return t;
+    return NULL;
 }
 
 struct task *proc_task_find(linux_pid_t tid)
 {
-    struct task *t = only_task();
-    return t && t->tid == tid ? t : NULL;
+    struct task *t = find(tid);
+    return t && !t->zombie ? t : NULL;
 }
 
 linux_pid_t proc_tgid_next(linux_pid_t from)
 {
-    struct task *t = only_task();
-    return t && t->tg->tgid >= from ? t->tg->tgid : 0;
+    linux_pid_t best = 0;
+    for (struct task *t = first(); t; t = next(t))
+        if (!t->zombie && t->tg->tgid >= from && (!best || t->tg->tgid < best))
+            best = t->tg->tgid;
+    return best;
 }
 
 linux_pid_t proc_tid_next(linux_pid_t tgid, linux_pid_t from)
 {
-    struct task *t = only_task();
-    return t && t->tg->tgid == tgid && t->tid >= from ? t->tid : 0;
+    linux_pid_t best = 0;
+    for (struct task *t = first(); t; t = next(t))
+        if (!t->zombie && t->tg->tgid == tgid && t->tid >= from && (!best || t->tid < best))
+            best = t->tid;
+    return best;
 }
 
 void proc_task_counts(int *out_tasks, int *out_groups)
 {
-    int n = only_task() ? 1 : 0;
-    *out_tasks = n;
+    int n = 0;
+    for (struct task *t = first(); t; t = next(t))
+        if (!t->zombie)
+            n++;
+    *out_tasks = n; /* one task per thread group until threads exist */
     *out_groups = n;
 }
 
