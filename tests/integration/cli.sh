@@ -122,6 +122,12 @@ sentry-seccomp)
     if [ "$modes" != "$(printf 'Seccomp:\t2')" ]; then
         echo "FAIL: sentry threads' seccomp modes: $modes"; exit 1
     fi ;;
+root-missing) expect 2 "root .$tmp/none.: No such file or directory" "$moat" do --root "$tmp/none" -- /bin/true ;;
+root-not-dir) expect 2 'Not a directory' "$moat" do --root /etc/hostname -- /bin/true ;;
+bind-missing) expect 2 'host path .*No such file or directory' "$moat" do --bind "$tmp/none:/x" -- /bin/true ;;
+bind-relative) expect 2 'not an absolute path' "$moat" do --bind "$tmp:relative/path" -- /bin/true ;;
+bind-dotdot) expect 2 'contains `..`' "$moat" do --bind "$tmp:/a/../b" -- /bin/true ;;
+bind-bad-mode) expect 2 'mode must be ro or rw' "$moat" do --bind "$tmp:/x:rwx" -- /bin/true ;;
 stdin-directory)
     # A host directory as stdin is not imported: fd 0 is closed inside, so
     # reading it is EBADF (natively it would be EISDIR on the host object).
