@@ -189,6 +189,10 @@ long sys_fallocate(struct task *t, const struct syscall_args *a);
 long sys_sendfile(struct task *t, const struct syscall_args *a);
 long sys_copy_file_range(struct task *t, const struct syscall_args *a);
 
+/* splice.c */
+long sys_splice(struct task *t, const struct syscall_args *a);
+long sys_tee(struct task *t, const struct syscall_args *a);
+
 /* pipe.c */
 long sys_pipe(struct task *t, const struct syscall_args *a);
 long sys_pipe2(struct task *t, const struct syscall_args *a);

@@ -37,7 +37,8 @@
 struct pipe_buf {
     uint8_t *page;
     uint32_t off, len;
-    bool packet; /* written in O_DIRECT mode: read as one packet */
+    bool packet;  /* written in O_DIRECT mode: read as one packet */
+    bool nomerge; /* filled by splice/tee: write(2) never appends to it */
 };
 
 struct pipe {
@@ -268,7 +269,7 @@ static long pipe_write(struct file *f, const struct iovec *iov, int iovcnt, int6
     if (chars && !pipe_empty(p)) {
         struct pipe_buf *b = &p->bufs[(p->head - 1) % p->ring_size];
         size_t end = b->off + b->len;
-        if (!b->packet && end + chars <= PIPE_PAGE) {
+        if (!b->packet && !b->nomerge && end + chars <= PIPE_PAGE) {
             iov_cursor_get(&c, b->page + end, chars);
             b->len += (uint32_t)chars;
             ret = (long)chars;
@@ -407,6 +408,266 @@ unsigned pipe_poll(struct file *f, struct waitqueue **out_rd, struct waitqueue *
     if (out_wr)
         *out_wr = &p->wr_wait;
     return mask;
+}
+
+/* --- splice and tee (Linux's fs/splice.c, copying bytes instead of
+ * sharing pages) ---
+ *
+ * TODO(threads): pipe_splice_wait_data / pipe_peek / pipe_consume are used
+ * around a file write that may sleep with the kernel lock dropped; Linux
+ * holds the pipe lock across it. With one thread per pipe reader this is
+ * exact; a second reader of the same pipe running in that window could see
+ * the peeked bytes too. */
+
+static bool pipe_has_room_or_broken(void *arg)
+{
+    struct pipe *p = arg;
+    return !pipe_full(p) || !p->readers;
+}
+
+long pipe_splice_wait_data(struct file *f, bool nonblock, bool got_some)
+{
+    struct pipe *p = pipe_of(f);
+    while (pipe_empty(p)) {
+        if (!p->writers || got_some)
+            return 0;
+        if (nonblock)
+            return -LINUX_EAGAIN;
+        int err = waitqueue_wait(&p->rd_wait, task_current(), pipe_readable_or_eof, p, NULL);
+        if (err)
+            return err;
+    }
+    return (long)pipe_bytes(p);
+}
+
+long pipe_splice_wait_room(struct file *f, bool nonblock)
+{
+    struct pipe *p = pipe_of(f);
+    for (;;) {
+        if (!p->readers) {
+            pipe_sigpipe(task_current());
+            return -LINUX_EPIPE;
+        }
+        if (!pipe_full(p))
+            return (long)(p->max_usage - pipe_occupancy(p)) * PIPE_PAGE;
+        if (nonblock)
+            return -LINUX_EAGAIN;
+        int err = waitqueue_wait(&p->wr_wait, task_current(), pipe_has_room_or_broken, p, NULL);
+        if (err)
+            return err;
+    }
+}
+
+size_t pipe_peek(struct file *f, void *buf, size_t len)
+{
+    struct pipe *p = pipe_of(f);
+    size_t done = 0;
+    for (unsigned i = p->tail; i != p->head && done < len; i++) {
+        const struct pipe_buf *b = &p->bufs[i % p->ring_size];
+        size_t n = b->len < len - done ? b->len : len - done;
+        memcpy((uint8_t *)buf + done, b->page + b->off, n);
+        done += n;
+    }
+    return done;
+}
+
+void pipe_consume(struct file *f, size_t len)
+{
+    struct pipe *p = pipe_of(f);
+    bool freed = false;
+    while (len && !pipe_empty(p)) {
+        struct pipe_buf *b = &p->bufs[p->tail % p->ring_size];
+        uint32_t n = b->len < len ? b->len : (uint32_t)len;
+        b->off += n;
+        b->len -= n;
+        len -= n;
+        if (b->len == 0) {
+            pipe_release_slot(p, b);
+            freed = true;
+        }
+    }
+    if (freed)
+        waitqueue_wake_all(&p->wr_wait);
+}
+
+size_t pipe_splice_append(struct file *f, const void *buf, size_t len, unsigned page_off)
+{
+    struct pipe *p = pipe_of(f);
+    size_t done = 0;
+    page_off %= PIPE_PAGE;
+    while (done < len && !pipe_full(p)) {
+        uint8_t *page = p->tmp_page;
+        if (!page && !(page = malloc(PIPE_PAGE)))
+            break;
+        p->tmp_page = NULL;
+        size_t n = PIPE_PAGE - page_off;
+        if (n > len - done)
+            n = len - done;
+        memcpy(page + page_off, (const uint8_t *)buf + done, n);
+        p->bufs[p->head % p->ring_size] =
+            (struct pipe_buf){.page = page, .off = page_off, .len = (uint32_t)n, .nomerge = true};
+        p->head++;
+        done += n;
+        page_off = 0;
+    }
+    if (done) {
+        waitqueue_wake_all(&p->rd_wait);
+        pipe_touch(f, true);
+    }
+    return done;
+}
+
+/* Linux's ipipe_prep: waits for input data (or no writers). */
+static long ipipe_prep(struct pipe *p, bool nonblock)
+{
+    while (pipe_empty(p)) {
+        if (!p->writers)
+            return 0;
+        if (nonblock)
+            return -LINUX_EAGAIN;
+        int err = waitqueue_wait(&p->rd_wait, task_current(), pipe_readable_or_eof, p, NULL);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Linux's opipe_prep: waits for room in the output (EPIPE without readers). */
+static long opipe_prep(struct pipe *p, bool nonblock)
+{
+    while (pipe_full(p)) {
+        if (!p->readers) {
+            pipe_sigpipe(task_current());
+            return -LINUX_EPIPE;
+        }
+        if (nonblock)
+            return -LINUX_EAGAIN;
+        int err = waitqueue_wait(&p->wr_wait, task_current(), pipe_has_room_or_broken, p, NULL);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* A fresh page holding a copy of len bytes of b (at the same offset). */
+static bool pipe_buf_copy(struct pipe *op, const struct pipe_buf *b, size_t len,
+                          struct pipe_buf *out)
+{
+    uint8_t *page = op->tmp_page;
+    if (!page && !(page = malloc(PIPE_PAGE)))
+        return false;
+    op->tmp_page = NULL;
+    memcpy(page + b->off, b->page + b->off, len);
+    *out = (struct pipe_buf){
+        .page = page, .off = b->off, .len = (uint32_t)len, .packet = b->packet, .nomerge = true};
+    return true;
+}
+
+long pipe_splice_pipe(struct file *in, struct file *out, size_t len, bool nonblock)
+{
+    struct pipe *ip = pipe_of(in), *op = pipe_of(out);
+    if (ip == op)
+        return -LINUX_EINVAL;
+    long ret = 0;
+retry:
+    ret = ipipe_prep(ip, nonblock);
+    if (ret)
+        return ret;
+    ret = opipe_prep(op, nonblock);
+    if (ret)
+        return ret;
+    bool moved = false;
+    do {
+        if (!op->readers) {
+            pipe_sigpipe(task_current());
+            if (!ret)
+                ret = -LINUX_EPIPE;
+            break;
+        }
+        if (pipe_empty(ip) && !ip->writers)
+            break;
+        if (pipe_empty(ip) || pipe_full(op)) {
+            if (ret)
+                break;
+            if (nonblock) {
+                ret = -LINUX_EAGAIN;
+                break;
+            }
+            goto retry;
+        }
+        struct pipe_buf *ib = &ip->bufs[ip->tail % ip->ring_size];
+        struct pipe_buf *ob = &op->bufs[op->head % op->ring_size];
+        if (len >= ib->len) {
+            /* The whole slot moves over. */
+            *ob = *ib;
+            ib->page = NULL;
+            ib->len = 0;
+            ip->tail++;
+        } else {
+            if (!pipe_buf_copy(op, ib, len, ob)) {
+                if (!ret)
+                    ret = -LINUX_ENOMEM;
+                break;
+            }
+            ib->off += (uint32_t)len;
+            ib->len -= (uint32_t)len;
+        }
+        op->head++;
+        moved = true;
+        ret += (long)ob->len;
+        len -= ob->len;
+    } while (len);
+    if (moved) {
+        waitqueue_wake_all(&ip->wr_wait);
+        waitqueue_wake_all(&op->rd_wait);
+    }
+    if (ret > 0) {
+        pipe_touch(in, false);
+        pipe_touch(out, true);
+    }
+    return ret;
+}
+
+long pipe_tee(struct file *in, struct file *out, size_t len, bool nonblock)
+{
+    struct pipe *ip = pipe_of(in), *op = pipe_of(out);
+    if (ip == op)
+        return -LINUX_EINVAL;
+    long ret = ipipe_prep(ip, nonblock);
+    if (ret)
+        return ret;
+    ret = opipe_prep(op, nonblock);
+    if (ret)
+        return ret;
+    /* Linux's link_pipe. */
+    unsigned i = 0;
+    do {
+        if (!op->readers) {
+            pipe_sigpipe(task_current());
+            if (!ret)
+                ret = -LINUX_EPIPE;
+            break;
+        }
+        if (ip->head == ip->tail + i || pipe_full(op))
+            break;
+        const struct pipe_buf *ib = &ip->bufs[(ip->tail + i) % ip->ring_size];
+        struct pipe_buf *ob = &op->bufs[op->head % op->ring_size];
+        size_t n = ib->len < len ? ib->len : len;
+        if (!pipe_buf_copy(op, ib, n, ob)) {
+            if (!ret)
+                ret = -LINUX_ENOMEM;
+            break;
+        }
+        op->head++;
+        i++;
+        ret += (long)n;
+        len -= n;
+    } while (len);
+    if (ret > 0) {
+        waitqueue_wake_all(&op->rd_wait);
+        pipe_touch(out, true);
+    }
+    return ret;
 }
 
 /* --- sizes --- */

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct file;
@@ -57,3 +58,33 @@ bool pipe_is_file(const struct file *f);
 /* Readiness of f as LINUX_POLL* bits (for poll/epoll). Waiters for input
  * sleep on *out_rd, for output on *out_wr (the queues the pipe wakes). */
 unsigned pipe_poll(struct file *f, struct waitqueue **out_rd, struct waitqueue **out_wr);
+
+/* splice(2) and tee(2) support (sentry/syscalls/splice.c). f, in and out
+ * are pipe files (pipe_is_file); nonblock is SPLICE_F_NONBLOCK or an end's
+ * O_NONBLOCK, as Linux's do_splice decides. Bytes are copied, not shared:
+ * each slot filled here is one page of its own, which write(2) does not
+ * merge into (Linux clears PIPE_BUF_FLAG_CAN_MERGE on spliced buffers). */
+
+/* Waits until f's pipe holds data: returns the bytes buffered, 0 for EOF
+ * (empty without writers) or, with got_some, at once when empty; -EAGAIN
+ * (nonblock) or -ERESTARTSYS. Linux's splice_from_pipe_next. */
+long pipe_splice_wait_data(struct file *f, bool nonblock, bool got_some);
+/* Waits until f's pipe has a free slot: returns the free slots' bytes;
+ * -EPIPE (and SIGPIPE) without readers, -EAGAIN (nonblock), -ERESTARTSYS.
+ * Linux's wait_for_space. */
+long pipe_splice_wait_room(struct file *f, bool nonblock);
+/* Copies up to len buffered bytes into buf without consuming them. */
+size_t pipe_peek(struct file *f, void *buf, size_t len);
+/* Consumes len buffered bytes as a read would (waking writers). */
+void pipe_consume(struct file *f, size_t len);
+/* Appends up to len bytes of buf in fresh slots without blocking, the
+ * first at in-page offset page_off (a file's offset % page, so slots follow
+ * the page cache's pages as Linux's filemap_splice_read does). Returns the
+ * bytes appended (fewer when the pipe fills). */
+size_t pipe_splice_append(struct file *f, const void *buf, size_t len, unsigned page_off);
+/* splice between two pipes (Linux's splice_pipe_to_pipe): moves whole
+ * slots, splitting the last. -EINVAL for the same pipe. */
+long pipe_splice_pipe(struct file *in, struct file *out, size_t len, bool nonblock);
+/* tee(2) (Linux's link_pipe): copies up to len bytes of in's buffered data
+ * into out without consuming them. -EINVAL for the same pipe. */
+long pipe_tee(struct file *in, struct file *out, size_t len, bool nonblock);
