@@ -108,6 +108,11 @@ static int obj_alloc(struct mm_object *obj, uint64_t first, uint64_t end)
     uint64_t i = first;
     while (i < end) {
         if (obj->slots[i] & SLOT_ALLOC) {
+            /* A punched page of an object without populate keeps its
+             * memory-file offset (it may still be mapped) and holds zeros:
+             * its data again once asked for. */
+            if (zero_is_data)
+                obj->slots[i] |= SLOT_PRESENT;
             i++;
             continue;
         }
@@ -180,9 +185,12 @@ void *mm_object_page_ptr(struct mm_object *obj, uint64_t page)
     return memfile_ptr(slot_off(obj->slots[page]));
 }
 
-/* Zeroes [off, end) of allocated pages; whole pages are punched. With
- * forget, punched pages stop being present (pages past the end of a
- * populated object must come from populate again if it grows back). */
+/* Zeroes [off, end) of allocated pages; whole pages are punched. A punched
+ * page of an object without populate stops being present (a hole, as in
+ * Linux's shmem: not counted in st_blocks, zeros when asked for again, see
+ * obj_alloc); it keeps its memory-file offset, which mappings may still
+ * use. With forget, punched pages of a populated object stop being present
+ * too (pages past its end must come from populate again if it grows back). */
 static void obj_zero(struct mm_object *obj, uint64_t off, uint64_t end, bool forget)
 {
     while (off < end) {
@@ -195,7 +203,8 @@ static void obj_zero(struct mm_object *obj, uint64_t off, uint64_t end, bool for
         if (slot & SLOT_ALLOC) {
             if (off % LINUX_PAGE_SIZE == 0 && e == page_end) {
                 memfile_punch(slot_off(slot), LINUX_PAGE_SIZE);
-                if (forget && obj->ops && obj->ops->populate)
+                bool populated = obj->ops && obj->ops->populate;
+                if (forget || !populated)
                     obj->slots[page] &= ~SLOT_PRESENT;
             } else {
                 memset((char *)memfile_ptr(slot_off(slot)) + off % LINUX_PAGE_SIZE, 0, e - off);

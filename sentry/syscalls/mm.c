@@ -3,6 +3,7 @@
 
 #include "abi/linux/fcntl.h"
 #include "abi/linux/mman.h"
+#include "sentry/fs/dev/devices.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/handlers.h"
@@ -12,6 +13,27 @@
 SYSCALL(brk)
 {
     return mm_brk(t->mm, arg_u64(a, 0));
+}
+
+/* mmap of /dev/zero (Linux's mmap_zero): a private mapping is private
+ * anonymous memory, a shared one a shared anonymous region (Linux: shmem);
+ * the offset does not matter. The file's open mode is checked first, as for
+ * any file. */
+static long mmap_dev_zero(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
+                          const struct file *f)
+{
+    int acc = f->flags & LINUX_O_ACCMODE;
+    int type = flags & LINUX_MAP_TYPE;
+    if (type == LINUX_MAP_SHARED_VALIDATE)
+        type = LINUX_MAP_SHARED;
+    if (type != LINUX_MAP_SHARED && type != LINUX_MAP_PRIVATE)
+        return -LINUX_EINVAL;
+    if (type == LINUX_MAP_SHARED && (prot & LINUX_PROT_WRITE) && acc == LINUX_O_RDONLY)
+        return -LINUX_EACCES;
+    if (acc == LINUX_O_WRONLY)
+        return -LINUX_EACCES;
+    flags = (flags & ~LINUX_MAP_TYPE) | type | LINUX_MAP_ANONYMOUS;
+    return mm_mmap(t->mm, addr, len, prot, flags);
 }
 
 SYSCALL(mmap)
@@ -26,7 +48,9 @@ SYSCALL(mmap)
     if (!f)
         return -LINUX_EBADF;
     long r = -LINUX_EBADF; /* an O_PATH fd is no file to map */
-    if (!(f->flags & LINUX_O_PATH))
+    if (!(f->flags & LINUX_O_PATH) && chrdev_is_zero(f))
+        r = mmap_dev_zero(t, addr, len, prot, flags, f);
+    else if (!(f->flags & LINUX_O_PATH))
         r = mm_mmap_file(t->mm, addr, len, prot, flags, f, off);
     file_put(f);
     return r;

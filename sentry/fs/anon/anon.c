@@ -43,6 +43,15 @@ static struct mount *internal_mount(struct superblock *sb)
     return m;
 }
 
+bool anon_path_is_internal(const struct path *p)
+{
+    for (int i = 0; i < ANON_MOUNTS_MAX && anon_mounts[i].sb; i++) {
+        if (anon_mounts[i].mnt == p->mnt)
+            return true;
+    }
+    return false;
+}
+
 /* A path to ino on sb's internal mount, through an uncached dentry. */
 static int path_to_inode(struct inode *ino, const char *name, struct path *out)
 {

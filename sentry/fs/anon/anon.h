@@ -14,9 +14,16 @@
  * Lock order: the kernel lock. */
 #pragma once
 
+#include <stdbool.h>
+
 struct file;
 struct path;
 
 /* Fills *out with new references to a path standing for f. Returns 0 or
  * -ENOMEM. */
 int anon_file_path(struct file *f, struct path *out);
+
+/* Whether p lies on one of the internal mounts anon_file_path makes: a file
+ * opened through such a path (a pipe or memfd reopened through
+ * /proc/PID/fd) has no path of its own to show. */
+bool anon_path_is_internal(const struct path *p);

@@ -63,7 +63,9 @@ static long file_link_text(struct file *f, char *buf, size_t size)
 {
     char tmp[128];
     int n;
-    if (f->path.mnt && f->path.dentry)
+    /* A file reopened through an anon path (see anon.h) shows as the file
+     * it was reopened from: "pipe:[INO]", not its internal path. */
+    if (f->path.mnt && f->path.dentry && !anon_path_is_internal(&f->path))
         return proc_path_link(&f->path, buf, size);
     if (memfd_is_file(f)) {
         size_t len = memfd_link_name(f, tmp, sizeof(tmp));
