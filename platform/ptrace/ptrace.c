@@ -71,6 +71,16 @@ struct pf_ctx {
 
 static int ptrace_memfd = -1;
 
+/* The calling thread's host tid, cached: ptrace requests must come from a
+ * stub's tracer, and run() checks that on every switch. */
+static pid_t current_tid(void)
+{
+    static __thread pid_t tid;
+    if (!tid)
+        tid = (pid_t)syscall(SYS_gettid);
+    return tid;
+}
+
 /* CPU placement. Every switch between a task thread and its stub is a
  * ptrace stop or resume; when the two run on different CPUs each one needs
  * a cross-CPU wake-up (an IPI), which under (nested) virtualization costs
@@ -257,7 +267,7 @@ static struct pf_as *ptrace_as_new(void)
     if (pid == 0)
         stub_child(sentry_pid);
     as->pid = (pid_t)pid;
-    as->tracer = (pid_t)syscall(SYS_gettid);
+    as->tracer = current_tid();
 
     int status;
     if (wait_stop(as->pid, &status) != 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
@@ -298,7 +308,7 @@ static void ptrace_as_release(struct pf_as *as)
 static long stub_inject(struct pf_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
                         uint64_t a3, uint64_t a4, uint64_t a5)
 {
-    SENTRY_ASSERT(as->tracer == (pid_t)syscall(SYS_gettid));
+    SENTRY_ASSERT(as->tracer == current_tid());
     struct user_regs_struct r = as->base_regs;
     r.rip = stub_addr_of(stub_syscall_insn);
     r.rax = (uint64_t)nr;
@@ -393,7 +403,7 @@ static enum pf_event stop_to_event(struct pf_as *as, int sig, struct cpu_state *
 static enum pf_event ptrace_run(struct pf_ctx *ctx, struct pf_as *as, struct cpu_state *cpu,
                                 struct pf_fault *out_fault)
 {
-    SENTRY_ASSERT(as->tracer == (pid_t)syscall(SYS_gettid));
+    SENTRY_ASSERT(as->tracer == current_tid());
     if (ctx->interrupt_pending) {
         ctx->interrupt_pending = false;
         return PF_INTERRUPTED;
