@@ -1,8 +1,9 @@
 /* moat do [FLAGS] -- PROGRAM ARGS...: run one program in a sandbox, with
  * the host's stdio; exit with its status like a shell would.
  *
- * Until the gofer exists, this command reads the program file itself and
- * hands the sentry its bytes: the sentry never opens a host file. */
+ * The CLI checks --root/--bind on the host and starts the gofer; the
+ * program is found and loaded inside the sandbox by the sentry, which
+ * never opens a host file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,15 +21,12 @@
 #include "runtime/runtime.h"
 #include "runtime/spec.h"
 #include "sentry/boot.h"
-#include "sentry/loader/elf.h"
 
 /* Shell conventions: 127 for a program not found, 126 for one that cannot
  * be executed. */
 #define EXIT_NOT_FOUND 127
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_USAGE 2
-/* Largest program file we read. */
-#define MAX_PROGRAM_SIZE (1ULL << 30)
 
 extern char **environ;
 
@@ -53,80 +51,6 @@ static void do_usage(FILE *out)
             "  -h, --help         show this help\n");
 }
 
-/* Finds prog like execvp: a name without '/' is looked up in PATH. */
-static int resolve_program(const char *prog, char *out, size_t size)
-{
-    if (strchr(prog, '/')) {
-        if ((size_t)snprintf(out, size, "%s", prog) >= size)
-            return ENAMETOOLONG;
-        return 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    int err = ENOENT;
-    for (const char *p = path; *p;) {
-        const char *end = strchr(p, ':');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if ((size_t)snprintf(out, size, "%.*s/%s", (int)len, len ? p : ".", prog) < size &&
-            access(out, X_OK) == 0)
-            return 0;
-        if (access(out, F_OK) == 0)
-            err = EACCES;
-        p = end ? end + 1 : p + len;
-    }
-    return err;
-}
-
-static int read_program(const char *path, void **out_data, size_t *out_size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    struct stat st;
-    int err = 0;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-    } else if (S_ISDIR(st.st_mode)) {
-        err = EISDIR;
-    } else if (!S_ISREG(st.st_mode)) {
-        err = EACCES;
-    } else if (access(path, X_OK) != 0) {
-        err = EACCES;
-    } else if ((uint64_t)st.st_size > MAX_PROGRAM_SIZE) {
-        err = EFBIG;
-    }
-    if (err) {
-        close(fd);
-        return err;
-    }
-    size_t size = (size_t)st.st_size;
-    char *data = malloc(size ? size : 1);
-    if (!data) {
-        close(fd);
-        return ENOMEM;
-    }
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = read(fd, data + done, size - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            err = n < 0 ? errno : EIO;
-            break;
-        }
-        done += (size_t)n;
-    }
-    close(fd);
-    if (err) {
-        free(data);
-        return err;
-    }
-    *out_data = data;
-    *out_size = size;
-    return 0;
-}
-
 static int exit_status_of(const char *prog, int status)
 {
     if ((status & 0x7f) == 0)
@@ -135,10 +59,6 @@ static int exit_status_of(const char *prog, int status)
     fprintf(stderr, "moat: %s: %s%s\n", prog, strsignal(sig), status & 0x80 ? " (core dumped)" : "");
     return 128 + sig;
 }
-
-/* The sandbox's files come from a gofer; pid 1 is found and loaded in
- * the sandbox itself. */
-static const bool DO_USE_GOFER = true;
 
 /* Whether dir lies under a mount the sandbox provides itself, and no bind
  * of the caller's covers it. */
@@ -222,44 +142,6 @@ static int do_run_with_gofer(struct sentry_spec *spec, struct spec_fs *fs, const
     else
         rt_error(0, exec_error.err, "%s", prog);
     return exec_error.err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
-}
-
-/* Without a gofer: the CLI reads a static program from the host and the
- * sandbox has no files. */
-static int do_run_static(struct sentry_spec *spec, const char *prog, char **argv)
-{
-    char path[PATH_MAX];
-    int err = resolve_program(prog, path, sizeof(path));
-    if (err)
-        return rt_error(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, err, "%s", prog);
-    void *image = NULL;
-    size_t image_size = 0;
-    err = read_program(path, &image, &image_size);
-    if (err)
-        return rt_error(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, err, "%s", prog);
-    static struct elf_info info;
-    const char *why;
-    if (elf_parse(image, image_size, &info, &why) != 0) {
-        free(image);
-        return rt_error(EXIT_CANNOT_EXEC, 0, "%s: cannot execute: %s", prog, why);
-    }
-    if (info.has_interp) {
-        free(image);
-        return rt_error(EXIT_CANNOT_EXEC, 0,
-                        "%s: cannot execute: dynamically linked (interpreter %s); only static "
-                        "programs run without a gofer",
-                        prog, info.interp);
-    }
-    spec->image = image;
-    spec->image_size = image_size;
-    spec->execfn = path;
-    spec->argv = argv;
-    spec->gofer_sock = -1;
-    int status = sentry_run(spec);
-    free(image);
-    if (status < 0)
-        return EXIT_CANNOT_EXEC;
-    return exit_status_of(prog, status);
 }
 
 int cmd_do(int argc, char **argv)
@@ -347,10 +229,7 @@ int cmd_do(int argc, char **argv)
         fs.root = strdup("/");
 
     const char *prog = argv[optind];
-    if (DO_USE_GOFER)
-        status = do_run_with_gofer(&spec, &fs, prog, argv + optind);
-    else
-        status = do_run_static(&spec, prog, argv + optind);
+    status = do_run_with_gofer(&spec, &fs, prog, argv + optind);
 out_free_fs:
     spec_fs_free(&fs);
     return status;

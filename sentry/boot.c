@@ -170,26 +170,10 @@ static void *boot_init_main(void *arg)
         log_error("cannot create pid 1's address space: %s", strerror(errno));
         goto fail;
     }
-    if (bi->spec->gofer_sock >= 0) {
-        if (bi->spec->cwd && boot_chdir(t, bi->spec->cwd) != 0)
-            log_warn("pid 1 starts in / : cannot enter %s", bi->spec->cwd);
-        if (boot_load_from_vfs(t, bi->spec) != 0)
-            goto fail;
-    } else {
-        struct loader_args la = {
-            .image = bi->spec->image,
-            .image_size = bi->spec->image_size,
-            .execfn = bi->spec->execfn,
-            .argv = bi->spec->argv,
-            .envp = bi->spec->envp,
-        };
-        const char *why;
-        int err = loader_load(t, &la, &why);
-        if (err) {
-            log_error("%s: cannot execute: %s", bi->spec->execfn, why ? why : strerror(-err));
-            goto fail;
-        }
-    }
+    if (bi->spec->cwd && boot_chdir(t, bi->spec->cwd) != 0)
+        log_warn("pid 1 starts in / : cannot enter %s", bi->spec->cwd);
+    if (boot_load_from_vfs(t, bi->spec) != 0)
+        goto fail;
     kernel_unlock(k);
     task_run(t);
     return NULL;

@@ -18,8 +18,6 @@ struct sentry_exec_error {
 
 struct sentry_spec {
     const char *platform;  /* "ptrace" */
-    const void *image;     /* without a gofer: pid 1's ELF file, read by the CLI */
-    size_t image_size;
     const char *execfn;    /* pid 1's path as given */
     char *const *argv;
     char *const *envp;
@@ -31,9 +29,9 @@ struct sentry_spec {
     bool root_overlay;
     const struct sentry_bind *binds;
     size_t nbinds;
-    /* With a gofer, pid 1 is looked up in the sandbox (a name without '/'
-     * through PATH, like execvp) and loaded from there; a failure to do so
-     * is described here. */
+    /* pid 1 is looked up in the sandbox (a name without '/' through PATH,
+     * like execvp) and loaded from there; a failure to do so is described
+     * here. */
     struct sentry_exec_error *exec_error;
     /* pid 1's working directory in the sandbox (NULL: "/"). */
     const char *cwd;
