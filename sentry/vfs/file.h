@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "abi/linux/dirent.h"
 #include "abi/linux/stat.h"
 #include "abi/linux/types.h"
 #include "sentry/vfs/vfs.h"
@@ -82,6 +83,29 @@ long vfs_dir_seek(struct file *f, int64_t off, int whence);
 long vfs_dir_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos);
 long vfs_dir_pread(struct file *f, const struct iovec *iov, int iovcnt, int64_t pos);
 int vfs_fsync_nothing(struct file *f, bool datasync);
+/* Emits "." (cookie 1) and ".." (cookie 2) for a directory file whose
+ * position is below 2, advancing f->pos past each one emitted. ".." is the
+ * opened dentry's parent, or the directory itself at a root. Returns false
+ * when emit asked to stop, true when the listing may go on from f->pos. */
+static inline bool vfs_dir_emit_dots(struct file *f, vfs_emit_fn emit, void *ctx)
+{
+    struct inode *ino = f->inode;
+    if (f->pos == 0) {
+        struct vfs_dirent de = {ino->attr.ino, 1, LINUX_DT_DIR, "."};
+        if (!emit(ctx, &de))
+            return false;
+        f->pos = 1;
+    }
+    if (f->pos == 1) {
+        struct dentry *parent = f->path.dentry ? f->path.dentry->parent : NULL;
+        uint64_t pino = parent && parent->inode ? parent->inode->attr.ino : ino->attr.ino;
+        struct vfs_dirent de = {pino, 2, LINUX_DT_DIR, ".."};
+        if (!emit(ctx, &de))
+            return false;
+        f->pos = 2;
+    }
+    return true;
+}
 long file_stat(struct file *f, struct linux_stat *out_st);
 
 

@@ -145,11 +145,10 @@ static int nd_dotdot(struct nameidata *nd)
     return 0;
 }
 
-int vfs_lookup_one(struct task *t, const struct path *dir, const char *name, struct path *out)
+/* vfs_lookup_one for a name already known to fit VFS_NAME_MAX (the walk's
+ * components), so the hot path does not measure it again. */
+static int lookup_one(const struct path *dir, const char *name, struct path *out)
 {
-    (void)t;
-    if (strlen(name) > VFS_NAME_MAX)
-        return -LINUX_ENAMETOOLONG;
     struct dentry *d = dentry_lookup_cached(dir->dentry, name);
     bool hashed = true;
     if (!d) {
@@ -192,10 +191,20 @@ int vfs_lookup_one(struct task *t, const struct path *dir, const char *name, str
     return 0;
 }
 
-/* Looks the component up from nd->cur into *out (positive or negative). */
+int vfs_lookup_one(struct task *t, const struct path *dir, const char *name, struct path *out)
+{
+    (void)t;
+    if (strlen(name) > VFS_NAME_MAX)
+        return -LINUX_ENAMETOOLONG;
+    return lookup_one(dir, name, out);
+}
+
+/* Looks the component up from nd->cur into *out (positive or negative).
+ * name is a component of at most VFS_NAME_MAX bytes (nd_walk_prefix checks
+ * each one; nd->last holds no more). */
 static int nd_lookup(struct nameidata *nd, const char *name, struct path *out)
 {
-    int err = vfs_lookup_one(nd->t, &nd->cur, name, out);
+    int err = lookup_one(&nd->cur, name, out);
     if (err)
         return err;
     if ((nd->flags & WALK_NO_XDEV) && out->mnt != nd->cur.mnt) {
@@ -326,22 +335,25 @@ int nd_walk_prefix(struct nameidata *nd, const char *s)
         size_t len = (size_t)(end - s);
         if (len > VFS_NAME_MAX)
             return -LINUX_ENAMETOOLONG;
-        char name[VFS_NAME_MAX + 1];
-        memcpy(name, s, len);
-        name[len] = '\0';
-        int type = component_type(name, len);
+        const char *comp = s;
+        int type = component_type(comp, len);
         bool slash = *end == '/';
         s = end;
         while (*s == '/')
             s++;
         if (!*s) {
-            memcpy(nd->last, name, len + 1);
+            /* The last component goes straight to nd->last. */
+            memcpy(nd->last, comp, len);
+            nd->last[len] = '\0';
             nd->last_type = type;
             nd->trailing_slash = slash;
             if (type != WALK_LAST_NORM)
                 nd->last[0] = '\0';
             return 0;
         }
+        char name[VFS_NAME_MAX + 1];
+        memcpy(name, comp, len);
+        name[len] = '\0';
         err = nd_step(nd, name, type);
         if (err)
             return err;

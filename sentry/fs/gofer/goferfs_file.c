@@ -561,20 +561,8 @@ static int goferfs_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
         snap_free(s);
         f->priv = s = n;
     }
-    if (f->pos == 0) {
-        struct vfs_dirent de = {ino->attr.ino, 1, LINUX_DT_DIR, "."};
-        if (!emit(ctx, &de))
-            return 0;
-        f->pos = 1;
-    }
-    if (f->pos == 1) {
-        struct dentry *parent = f->path.dentry ? f->path.dentry->parent : NULL;
-        uint64_t pino = parent && parent->inode ? parent->inode->attr.ino : ino->attr.ino;
-        struct vfs_dirent de = {pino, 2, LINUX_DT_DIR, ".."};
-        if (!emit(ctx, &de))
-            return 0;
-        f->pos = 2;
-    }
+    if (!vfs_dir_emit_dots(f, emit, ctx))
+        return 0;
     for (size_t i = (size_t)f->pos - 2; i < s->count; i++) {
         struct vfs_dirent de = {s->v[i].ino, i + 3, s->v[i].type, s->v[i].name};
         if (!emit(ctx, &de))

@@ -359,20 +359,8 @@ static int kernfs_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
         if (err)
             return err;
     }
-    if (f->pos == 0) {
-        struct vfs_dirent d = {dir->attr.ino, 1, LINUX_DT_DIR, "."};
-        if (!emit(ctx, &d))
-            return 0;
-        f->pos = 1;
-    }
-    if (f->pos == 1) {
-        struct dentry *parent = f->path.dentry ? f->path.dentry->parent : NULL;
-        uint64_t pino = parent && parent->inode ? parent->inode->attr.ino : dir->attr.ino;
-        struct vfs_dirent d = {pino, 2, LINUX_DT_DIR, ".."};
-        if (!emit(ctx, &d))
-            return 0;
-        f->pos = 2;
-    }
+    if (!vfs_dir_emit_dots(f, emit, ctx))
+        return 0;
     uint64_t nstatic = 0;
     for (const struct kernfs_node *c = n->children; c && c->name; c++)
         nstatic++;

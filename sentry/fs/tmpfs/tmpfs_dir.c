@@ -15,6 +15,7 @@
 #include "sentry/fs/tmpfs/tmpfs_impl.h"
 
 #define FIRST_COOKIE 2
+_Static_assert(FIRST_COOKIE == 2, "vfs_dir_emit_dots gives \"..\" cookie 2");
 
 struct tmpfs_dir *tmpfs_dir_new(void)
 {
@@ -141,20 +142,8 @@ static int tmpfs_dir_iterate(struct file *f, vfs_emit_fn emit, void *ctx)
 {
     struct inode *ino = f->inode;
     struct tmpfs_dir *d = tmpfs_dir_of(ino);
-    if (f->pos == 0) {
-        struct vfs_dirent de = {ino->attr.ino, 1, LINUX_DT_DIR, "."};
-        if (!emit(ctx, &de))
-            return 0;
-        f->pos = 1;
-    }
-    if (f->pos == 1) {
-        struct dentry *parent = f->path.dentry ? f->path.dentry->parent : NULL;
-        uint64_t pino = parent && parent->inode ? parent->inode->attr.ino : ino->attr.ino;
-        struct vfs_dirent de = {pino, FIRST_COOKIE, LINUX_DT_DIR, ".."};
-        if (!emit(ctx, &de))
-            return 0;
-        f->pos = FIRST_COOKIE;
-    }
+    if (!vfs_dir_emit_dots(f, emit, ctx))
+        return 0;
     for (struct tmpfs_dirent *e = d->first; e; e = e->next) {
         if (e->cookie < (uint64_t)f->pos)
             continue;
