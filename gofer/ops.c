@@ -61,16 +61,26 @@ static int finish_new(struct gofer_server *s, int32_t dir, const char *name, uin
     return 0;
 }
 
+/* The prologue of the ops on (dir handle, name): the dir must be a live
+ * handle (EBADF), then the name a single valid component, copied into
+ * name (GOFER_NAME_MAX + 1 bytes). Returns 0 or -errno. */
+static int dir_and_name(struct gofer_server *s, uint64_t id, const struct gofer_str *str,
+                        int32_t *out_dir, struct gofer_handle **out_d, char *name)
+{
+    *out_d = gofer_lookup(s, id, out_dir);
+    if (!*out_d)
+        return -EBADF;
+    return gofer_validate_name(str, name);
+}
+
 int gofer_op_create(struct gofer_server *s, const struct gofer_msg *req, struct gofer_buf *rep,
                     int *out_fd)
 {
     const struct gofer_create_req *c = &req->u.create_req;
     int32_t dir;
-    struct gofer_handle *d = gofer_lookup(s, c->dir, &dir);
-    if (!d)
-        return -EBADF;
+    struct gofer_handle *d;
     char name[GOFER_NAME_MAX + 1];
-    int r = gofer_validate_name(&req->str[0], name);
+    int r = dir_and_name(s, c->dir, &req->str[0], &dir, &d, name);
     if (r < 0)
         return r;
     int flags = gofer_open_flags(c->flags, OPEN_ALLOWED & ~LINUX_O_DIRECTORY);
@@ -96,11 +106,9 @@ int gofer_op_mkdir(struct gofer_server *s, const struct gofer_msg *req, struct g
     (void)out_fd;
     const struct gofer_mknod_req *m = &req->u.mknod_req;
     int32_t dir;
-    struct gofer_handle *d = gofer_lookup(s, m->dir, &dir);
-    if (!d)
-        return -EBADF;
+    struct gofer_handle *d;
     char name[GOFER_NAME_MAX + 1];
-    int r = gofer_validate_name(&req->str[0], name);
+    int r = dir_and_name(s, m->dir, &req->str[0], &dir, &d, name);
     if (r < 0)
         return r;
     if (gofer_readonly(s, d))
@@ -116,11 +124,9 @@ int gofer_op_mknod(struct gofer_server *s, const struct gofer_msg *req, struct g
     (void)out_fd;
     const struct gofer_mknod_req *m = &req->u.mknod_req;
     int32_t dir;
-    struct gofer_handle *d = gofer_lookup(s, m->dir, &dir);
-    if (!d)
-        return -EBADF;
+    struct gofer_handle *d;
     char name[GOFER_NAME_MAX + 1];
-    int r = gofer_validate_name(&req->str[0], name);
+    int r = dir_and_name(s, m->dir, &req->str[0], &dir, &d, name);
     if (r < 0)
         return r;
     uint32_t type = m->mode & LINUX_S_IFMT;
@@ -151,11 +157,9 @@ int gofer_op_symlink(struct gofer_server *s, const struct gofer_msg *req, struct
     (void)out_fd;
     const struct gofer_symlink_req *m = &req->u.symlink_req;
     int32_t dir;
-    struct gofer_handle *d = gofer_lookup(s, m->dir, &dir);
-    if (!d)
-        return -EBADF;
+    struct gofer_handle *d;
     char name[GOFER_NAME_MAX + 1];
-    int r = gofer_validate_name(&req->str[0], name);
+    int r = dir_and_name(s, m->dir, &req->str[0], &dir, &d, name);
     if (r < 0)
         return r;
     const struct gofer_str *t = &req->str[1];
@@ -226,11 +230,9 @@ int gofer_op_unlink(struct gofer_server *s, const struct gofer_msg *req, struct 
     (void)out_fd;
     const struct gofer_unlink_req *m = &req->u.unlink_req;
     int32_t dir;
-    struct gofer_handle *d = gofer_lookup(s, m->dir, &dir);
-    if (!d)
-        return -EBADF;
+    struct gofer_handle *d;
     char name[GOFER_NAME_MAX + 1];
-    int r = gofer_validate_name(&req->str[0], name);
+    int r = dir_and_name(s, m->dir, &req->str[0], &dir, &d, name);
     if (r < 0)
         return r;
     if (m->flags & ~(uint32_t)GOFER_AT_REMOVEDIR)
@@ -383,11 +385,5 @@ int gofer_op_setattr(struct gofer_server *s, const struct gofer_msg *req, struct
         if (utimensat(h->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
             return -errno;
     }
-    struct kstatx st;
-    r = gofer_stat_fd(h->fd, &st);
-    if (r < 0)
-        return r;
-    struct gofer_stat_rep sr = {.stat = gofer_wire_stat(&st)};
-    gofer_put(rep, &sr, sizeof(sr));
-    return 0;
+    return gofer_put_stat_rep(rep, h->fd);
 }

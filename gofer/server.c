@@ -222,6 +222,39 @@ void gofer_put_handle_stat(struct gofer_server *s, struct gofer_buf *rep, int32_
     gofer_put(rep, &hs, sizeof(hs));
 }
 
+int gofer_put_stat_rep(struct gofer_buf *rep, int fd)
+{
+    struct kstatx st;
+    int r = gofer_stat_fd(fd, &st);
+    if (r < 0)
+        return r;
+    struct gofer_stat_rep sr = {.stat = gofer_wire_stat(&st)};
+    gofer_put(rep, &sr, sizeof(sr));
+    return 0;
+}
+
+/* The handle a STAT, READLINK or STATFS request names, or NULL (EBADF). */
+static struct gofer_handle *req_handle(struct gofer_server *s, const struct gofer_msg *req)
+{
+    int32_t slot;
+    return gofer_lookup(s, req->u.handle_req.handle, &slot);
+}
+
+/* A reply's fixed part that is known only once its list is built: its
+ * first bytes now, its final bytes later (unless the reply overflowed). */
+static size_t reserve_fixed(struct gofer_buf *rep, const void *p, size_t size)
+{
+    size_t at = rep->len;
+    gofer_put(rep, p, size);
+    return at;
+}
+
+static void patch_fixed(struct gofer_buf *rep, size_t at, const void *p, size_t size)
+{
+    if (!rep->err)
+        memcpy(rep->data + at, p, size);
+}
+
 /* ---- Handlers: (server, request, reply being built, donated fd) ->
  * 0 or -errno. The dispatcher has begun the reply with the request's op
  * and tag. ---- */
@@ -279,9 +312,8 @@ static int op_walk(struct gofer_server *s, const struct gofer_msg *req, struct g
             return r;
     }
 
-    size_t fixed_at = rep->len;
     struct gofer_walk_rep w = {0};
-    gofer_put(rep, &w, sizeof(w));
+    size_t fixed_at = reserve_fixed(rep, &w, sizeof(w));
     c = gofer_list(req);
     int32_t cur = dir;
     for (uint32_t i = 0; i < req->count; i++) {
@@ -301,8 +333,7 @@ static int op_walk(struct gofer_server *s, const struct gofer_msg *req, struct g
         w.count++;
         cur = slot;
     }
-    if (!rep->err)
-        memcpy(rep->data + fixed_at, &w, sizeof(w));
+    patch_fixed(rep, fixed_at, &w, sizeof(w));
     return 0;
 }
 
@@ -310,17 +341,10 @@ static int op_stat(struct gofer_server *s, const struct gofer_msg *req, struct g
                    int *out_fd)
 {
     (void)out_fd;
-    int32_t slot;
-    struct gofer_handle *h = gofer_lookup(s, req->u.handle_req.handle, &slot);
+    struct gofer_handle *h = req_handle(s, req);
     if (!h)
         return -EBADF;
-    struct kstatx st;
-    int r = gofer_stat_fd(h->fd, &st);
-    if (r < 0)
-        return r;
-    struct gofer_stat_rep sr = {.stat = gofer_wire_stat(&st)};
-    gofer_put(rep, &sr, sizeof(sr));
-    return 0;
+    return gofer_put_stat_rep(rep, h->fd);
 }
 
 /* Checks open flags; returns the host flags or -errno. */
@@ -366,8 +390,7 @@ static int op_readlink(struct gofer_server *s, const struct gofer_msg *req, stru
                        int *out_fd)
 {
     (void)out_fd;
-    int32_t slot;
-    struct gofer_handle *h = gofer_lookup(s, req->u.handle_req.handle, &slot);
+    struct gofer_handle *h = req_handle(s, req);
     if (!h)
         return -EBADF;
     if (h->type != S_IFLNK)
@@ -413,9 +436,8 @@ static int op_getdents(struct gofer_server *s, const struct gofer_msg *req, stru
     if (lseek(h->dirfd, (off_t)g->offset, SEEK_SET) < 0)
         return -errno;
 
-    size_t fixed_at = rep->len;
     struct gofer_getdents_rep gr = {0};
-    gofer_put(rep, &gr, sizeof(gr));
+    size_t fixed_at = reserve_fixed(rep, &gr, sizeof(gr));
     size_t room = rep->cap - rep->len;
     if (g->size < room)
         room = g->size;
@@ -453,8 +475,7 @@ static int op_getdents(struct gofer_server *s, const struct gofer_msg *req, stru
     }
     if (full && gr.count == 0)
         return -EINVAL; /* Linux: the buffer cannot hold one entry */
-    if (!rep->err)
-        memcpy(rep->data + fixed_at, &gr, sizeof(gr));
+    patch_fixed(rep, fixed_at, &gr, sizeof(gr));
     return 0;
 }
 
@@ -462,8 +483,7 @@ static int op_statfs(struct gofer_server *s, const struct gofer_msg *req, struct
                      int *out_fd)
 {
     (void)out_fd;
-    int32_t slot;
-    struct gofer_handle *h = gofer_lookup(s, req->u.handle_req.handle, &slot);
+    struct gofer_handle *h = req_handle(s, req);
     if (!h)
         return -EBADF;
     struct statfs sf;

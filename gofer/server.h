@@ -70,6 +70,8 @@ int gofer_parent_fd(struct gofer_server *s, const struct gofer_handle *h);
  * checked to be the same file. Returns the fd or -errno (ELOOP for a
  * symlink, ESTALE if the name now names another file). */
 int gofer_reopen(struct gofer_server *s, const struct gofer_handle *h, int flags);
+/* Stats fd into a STAT/SETATTR reply's fixed part; 0 or -errno. */
+int gofer_put_stat_rep(struct gofer_buf *rep, int fd);
 /* Appends {handle id of slot, stat} to the reply. */
 void gofer_put_handle_stat(struct gofer_server *s, struct gofer_buf *rep, int32_t slot,
                            const struct kstatx *st);

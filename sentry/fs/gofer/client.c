@@ -75,7 +75,8 @@ static long recv_reply(struct gofer_client *c, int *out_fd)
         n = recvmsg(c->sock, &mh, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     *out_fd = -1;
-    if (n > 0 && mh.msg_controllen > 0) {
+    /* Even for an empty reply: its fds are taken, then closed below. */
+    if (n >= 0 && mh.msg_controllen > 0) {
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
             if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
                 continue;
@@ -152,16 +153,29 @@ static void put_name(struct gofer_buf *b, const char *name)
     gofer_put_str(b, name, strlen(name));
 }
 
+/* The round trip of an op whose request is a fixed part and up to two
+ * strings: encodes it, calls, decodes the reply into *m. Call with
+ * c->lock (m's strings point into c->rep). */
+static int request(struct gofer_client *c, uint16_t op, const void *fixed, size_t size,
+                   const char *s0, const char *s1, struct gofer_msg *m, int *out_fd)
+{
+    struct gofer_buf b;
+    begin(c, &b, op);
+    gofer_put(&b, fixed, size);
+    if (s0)
+        put_name(&b, s0);
+    if (s1)
+        put_name(&b, s1);
+    return call(c, &b, m, out_fd);
+}
+
 int gofer_attach(struct gofer_client *c, uint32_t mount, struct gofer_handle_stat *out_root,
                  uint32_t *out_mount_flags)
 {
     struct gofer_attach_req a = {.mount = mount, .pad = 0};
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, GOFER_OP_ATTACH);
-    gofer_put(&b, &a, sizeof(a));
-    int r = call(c, &b, &m, NULL);
+    int r = request(c, GOFER_OP_ATTACH, &a, sizeof(a), NULL, NULL, &m, NULL);
     if (r == 0) {
         out_root->handle = m.u.attach_rep.handle;
         out_root->stat = m.u.attach_rep.stat;
@@ -210,12 +224,9 @@ int gofer_walk(struct gofer_client *c, uint64_t dir, unsigned count, const char 
 static int handle_call(struct gofer_client *c, uint16_t op, uint64_t handle, void *out, size_t size)
 {
     struct gofer_handle_req h = {.handle = handle};
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, op);
-    gofer_put(&b, &h, sizeof(h));
-    int r = call(c, &b, &m, NULL);
+    int r = request(c, op, &h, sizeof(h), NULL, NULL, &m, NULL);
     if (r == 0)
         memcpy(out, m.u.raw, size);
     pthread_mutex_unlock(&c->lock);
@@ -235,12 +246,9 @@ int gofer_statfs(struct gofer_client *c, uint64_t handle, struct gofer_statfs_re
 int gofer_open(struct gofer_client *c, uint64_t handle, uint32_t flags, int *out_fd)
 {
     struct gofer_open_req o = {.handle = handle, .flags = flags, .pad = 0};
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, GOFER_OP_OPEN);
-    gofer_put(&b, &o, sizeof(o));
-    int r = call(c, &b, &m, out_fd);
+    int r = request(c, GOFER_OP_OPEN, &o, sizeof(o), NULL, NULL, &m, out_fd);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
@@ -250,15 +258,9 @@ int gofer_open(struct gofer_client *c, uint64_t handle, uint32_t flags, int *out
 static int new_call(struct gofer_client *c, uint16_t op, const void *fixed, size_t size,
                     const char *s0, const char *s1, struct gofer_handle_stat *out_new, int *out_fd)
 {
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, op);
-    gofer_put(&b, fixed, size);
-    put_name(&b, s0);
-    if (s1)
-        put_name(&b, s1);
-    int r = call(c, &b, &m, out_fd);
+    int r = request(c, op, fixed, size, s0, s1, &m, out_fd);
     if (r == 0 && out_new)
         *out_new = m.u.handle_stat;
     pthread_mutex_unlock(&c->lock);
@@ -305,15 +307,9 @@ int gofer_link(struct gofer_client *c, uint64_t dir, const char *name, uint64_t 
 static int plain_call(struct gofer_client *c, uint16_t op, const void *fixed, size_t size,
                       const char *s0, const char *s1)
 {
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, op);
-    gofer_put(&b, fixed, size);
-    put_name(&b, s0);
-    if (s1)
-        put_name(&b, s1);
-    int r = call(c, &b, &m, NULL);
+    int r = request(c, op, fixed, size, s0, s1, &m, NULL);
     pthread_mutex_unlock(&c->lock);
     return r;
 }
@@ -334,12 +330,9 @@ int gofer_rename(struct gofer_client *c, uint64_t olddir, const char *oldname, u
 int gofer_readlink(struct gofer_client *c, uint64_t handle, char *buf, size_t size, size_t *out_len)
 {
     struct gofer_handle_req h = {.handle = handle};
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, GOFER_OP_READLINK);
-    gofer_put(&b, &h, sizeof(h));
-    int r = call(c, &b, &m, NULL);
+    int r = request(c, GOFER_OP_READLINK, &h, sizeof(h), NULL, NULL, &m, NULL);
     if (r == 0) {
         size_t n = m.str[0].len < size ? m.str[0].len : size;
         memcpy(buf, m.str[0].ptr, n);
@@ -361,12 +354,9 @@ int gofer_getdents(struct gofer_client *c, uint64_t dir, uint64_t offset,
     uint32_t room = GOFER_MSG_MAX - sizeof(struct gofer_hdr) - sizeof(struct gofer_getdents_rep);
     struct gofer_getdents_req q = {
         .dir = dir, .offset = offset, .size = want < room ? (uint32_t)want : room, .pad = 0};
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, GOFER_OP_GETDENTS);
-    gofer_put(&b, &q, sizeof(q));
-    int r = call(c, &b, &m, NULL);
+    int r = request(c, GOFER_OP_GETDENTS, &q, sizeof(q), NULL, NULL, &m, NULL);
     if (r == 0) {
         struct gofer_cursor cur = gofer_list(&m);
         unsigned n = 0;
@@ -400,12 +390,9 @@ int gofer_setattr(struct gofer_client *c, uint64_t handle, const struct gofer_at
         .atime = attr->atime,
         .mtime = attr->mtime,
     };
-    struct gofer_buf b;
     struct gofer_msg m;
     pthread_mutex_lock(&c->lock);
-    begin(c, &b, GOFER_OP_SETATTR);
-    gofer_put(&b, &q, sizeof(q));
-    int r = call(c, &b, &m, NULL);
+    int r = request(c, GOFER_OP_SETATTR, &q, sizeof(q), NULL, NULL, &m, NULL);
     if (r == 0 && out_stat)
         *out_stat = m.u.stat_rep.stat;
     pthread_mutex_unlock(&c->lock);
