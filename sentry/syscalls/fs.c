@@ -376,8 +376,11 @@ SYSCALL(unlinkat)
     return do_unlink(t, arg_int(a, 0), arg_uaddr(a, 1), arg_int(a, 2));
 }
 
-static long do_rename(struct task *t, int olddirfd, uaddr_t uold, int newdirfd, uaddr_t unew,
-                      unsigned flags)
+enum two_path_op { TWO_PATH_RENAME, TWO_PATH_LINK };
+
+/* rename/link: copies both paths in, then does op. */
+static long do_two_paths(struct task *t, enum two_path_op op, int olddirfd, uaddr_t uold,
+                         int newdirfd, uaddr_t unew, unsigned flags)
 {
     char *oldpath = malloc(2 * VFS_PATH_MAX);
     if (!oldpath)
@@ -387,9 +390,16 @@ static long do_rename(struct task *t, int olddirfd, uaddr_t uold, int newdirfd, 
     if (n >= 0)
         n = path_copy_in(t, unew, newpath);
     if (n >= 0)
-        n = vfs_rename(t, olddirfd, oldpath, newdirfd, newpath, flags);
+        n = op == TWO_PATH_RENAME ? vfs_rename(t, olddirfd, oldpath, newdirfd, newpath, flags)
+                                  : vfs_link(t, olddirfd, oldpath, newdirfd, newpath, (int)flags);
     free(oldpath);
     return n;
+}
+
+static long do_rename(struct task *t, int olddirfd, uaddr_t uold, int newdirfd, uaddr_t unew,
+                      unsigned flags)
+{
+    return do_two_paths(t, TWO_PATH_RENAME, olddirfd, uold, newdirfd, unew, flags);
 }
 
 SYSCALL(rename)
@@ -413,17 +423,7 @@ static long do_link(struct task *t, int olddirfd, uaddr_t uold, int newdirfd, ua
 {
     if (flags & ~(LINUX_AT_SYMLINK_FOLLOW | LINUX_AT_EMPTY_PATH))
         return -LINUX_EINVAL;
-    char *oldpath = malloc(2 * VFS_PATH_MAX);
-    if (!oldpath)
-        return -LINUX_ENOMEM;
-    char *newpath = oldpath + VFS_PATH_MAX;
-    long n = path_copy_in(t, uold, oldpath);
-    if (n >= 0)
-        n = path_copy_in(t, unew, newpath);
-    if (n >= 0)
-        n = vfs_link(t, olddirfd, oldpath, newdirfd, newpath, flags);
-    free(oldpath);
-    return n;
+    return do_two_paths(t, TWO_PATH_LINK, olddirfd, uold, newdirfd, unew, (unsigned)flags);
 }
 
 SYSCALL(link)
