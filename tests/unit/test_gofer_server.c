@@ -1052,6 +1052,51 @@ static void test_dead_gofer(void **state)
     assert_int_equal(gofer_open(client, root, LINUX_O_RDONLY, &fd), -LINUX_EIO);
 }
 
+/* Open fds of this process, counted in /proc/self/fd. */
+static int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A broken peer that donates an fd with an empty reply: the client must
+ * treat the gofer as dead and must not keep the fd. */
+static void test_empty_reply_with_fd(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    struct gofer_client *c = gofer_client_new(sv[0]);
+    assert_non_null(c);
+    int donated = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(donated >= 0);
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr mh = {.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &donated, sizeof(int));
+    assert_int_equal(sendmsg(sv[1], &mh, 0), 0);
+    close(donated);
+
+    int before = count_open_fds();
+    struct gofer_stat st;
+    assert_int_equal(gofer_stat(c, 1, &st), -LINUX_EIO);
+    assert_int_equal(count_open_fds(), before);
+    gofer_client_free(c);
+    close(sv[1]);
+}
+
 /* ---- gofer_start (root) ---- */
 
 static char stmp[64];
@@ -1429,6 +1474,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_handle_table),          cmocka_unit_test(test_handle_message),
         cmocka_unit_test(test_seccomp_filter),        cmocka_unit_test(test_seccomp_doc),
         cmocka_unit_test(test_serve_ends_on_close),   cmocka_unit_test(test_dead_gofer),
+        cmocka_unit_test(test_empty_reply_with_fd),
     };
     if (argc > 1 && strcmp(argv[1], "--start") == 0) {
         if (geteuid() != 0) {
