@@ -41,6 +41,8 @@ struct thread_group {
     struct waitqueue child_wq;
     /* SIGCHLDs recorded for this process; delivery comes with signals. */
     int sigchld_pending;
+    int nice;             /* getpriority/setpriority, -20..19 */
+    bool child_subreaper; /* PR_SET_CHILD_SUBREAPER */
 };
 
 struct task {

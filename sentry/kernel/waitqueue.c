@@ -50,6 +50,24 @@ void waitqueue_add(struct waitqueue *wq, struct waitqueue_entry *e, struct task 
 {
     kernel_assert_held(t->k);
     e->task = t;
+    e->func = NULL;
+    e->priv = NULL;
+    e->next = NULL;
+    e->prev = wq->last;
+    if (wq->last)
+        wq->last->next = e;
+    else
+        wq->first = e;
+    wq->last = e;
+}
+
+void waitqueue_add_func(struct waitqueue *wq, struct waitqueue_entry *e,
+                        void (*func)(struct waitqueue_entry *e), void *priv)
+{
+    kernel_assert_held(kernel_global);
+    e->task = NULL;
+    e->func = func;
+    e->priv = priv;
     e->next = NULL;
     e->prev = wq->last;
     if (wq->last)
@@ -61,7 +79,7 @@ void waitqueue_add(struct waitqueue *wq, struct waitqueue_entry *e, struct task 
 
 void waitqueue_remove(struct waitqueue *wq, struct waitqueue_entry *e)
 {
-    kernel_assert_held(e->task->k);
+    kernel_assert_held(kernel_global);
     if (e->prev)
         e->prev->next = e->next;
     else
@@ -84,8 +102,13 @@ void waitqueue_wake_one(struct waitqueue *wq)
 {
     /* The first task not already woken, so two wake_one calls wake two
      * tasks; if all are woken, nothing more to do. */
-    for (struct waitqueue_entry *e = wq->first; e; e = e->next) {
-        kernel_assert_held(e->task->k);
+    kernel_assert_held(kernel_global);
+    for (struct waitqueue_entry *e = wq->first, *next; e; e = next) {
+        next = e->next;
+        if (e->func) {
+            e->func(e);
+            continue; /* callbacks do not count as the one task woken */
+        }
         if (!e->task->wake_pending) {
             wake_task(e->task);
             return;
@@ -95,9 +118,13 @@ void waitqueue_wake_one(struct waitqueue *wq)
 
 void waitqueue_wake_all(struct waitqueue *wq)
 {
-    for (struct waitqueue_entry *e = wq->first; e; e = e->next) {
-        kernel_assert_held(e->task->k);
-        wake_task(e->task);
+    kernel_assert_held(kernel_global);
+    for (struct waitqueue_entry *e = wq->first, *next; e; e = next) {
+        next = e->next;
+        if (e->func)
+            e->func(e);
+        else
+            wake_task(e->task);
     }
 }
 

@@ -39,6 +39,11 @@ struct task;
 struct waitqueue_entry {
     struct waitqueue_entry *prev, *next;
     struct task *task;
+    /* When set, a wake-up calls func(e) (kernel lock held) instead of
+     * waking task: epoll items and other waiters that are not a sleeping
+     * task use it. priv is the func's. */
+    void (*func)(struct waitqueue_entry *e);
+    void *priv;
 };
 
 /* All zeros is an empty queue. */
@@ -53,6 +58,10 @@ bool waitqueue_active(const struct waitqueue *wq);
 /* Registers t on wq through e (owned by the caller, usually on its stack;
  * it must stay valid until waitqueue_remove). */
 void waitqueue_add(struct waitqueue *wq, struct waitqueue_entry *e, struct task *t);
+/* Registers a callback entry: wake-ups call func(e) with the kernel lock
+ * held. func may not remove other entries of wq. */
+void waitqueue_add_func(struct waitqueue *wq, struct waitqueue_entry *e,
+                        void (*func)(struct waitqueue_entry *e), void *priv);
 void waitqueue_remove(struct waitqueue *wq, struct waitqueue_entry *e);
 
 /* Wakes the first / every task registered on wq. A task that is not

@@ -1,5 +1,5 @@
 /* System and process information: uname, sysinfo, getrandom, CPU affinity,
- * prctl, and the credential getters.
+ * and prctl.
  *
  * Where the answer is about the machine (memory, CPUs, randomness) it comes
  * from the host, as seen by the sentry thread that runs the task. */
@@ -286,59 +286,4 @@ SYSCALL(prctl)
     default:
         return -LINUX_EINVAL;
     }
-}
-
-SYSCALL(getuid)
-{
-    (void)a;
-    return t->cred.uid;
-}
-
-SYSCALL(geteuid)
-{
-    (void)a;
-    return t->cred.euid;
-}
-
-SYSCALL(getgid)
-{
-    (void)a;
-    return t->cred.gid;
-}
-
-SYSCALL(getegid)
-{
-    (void)a;
-    return t->cred.egid;
-}
-
-/* getresuid/getresgid: three put_user()s, stopping at the first fault. */
-static long put_ids(struct task *t, const struct syscall_args *a, const uint32_t ids[3])
-{
-    for (int i = 0; i < 3; i++)
-        if (copy_out(t->mm, arg_uaddr(a, i), &ids[i], sizeof(ids[i])) < 0)
-            return -LINUX_EFAULT;
-    return 0;
-}
-
-SYSCALL(getresuid)
-{
-    const uint32_t ids[3] = {t->cred.uid, t->cred.euid, t->cred.suid};
-    return put_ids(t, a, ids);
-}
-
-SYSCALL(getresgid)
-{
-    const uint32_t ids[3] = {t->cred.gid, t->cred.egid, t->cred.sgid};
-    return put_ids(t, a, ids);
-}
-
-SYSCALL(getgroups)
-{
-    /* No supplementary groups: nothing to copy, whatever the list. */
-    int size = arg_int(a, 0);
-    (void)t;
-    if (size < 0)
-        return -LINUX_EINVAL;
-    return 0;
 }

@@ -20,6 +20,7 @@
 struct file;
 struct task;
 struct mm_object;
+struct poll_table;
 
 struct file_ops {
     /* pos is NULL for stream reads, else the offset to read at, advanced. An
@@ -44,6 +45,10 @@ struct file_ops {
      * offset 0, populated for [off, off+len) (reading them in if needed).
      * Empty slot: -ENODEV. */
     int (*get_pages)(struct file *f, uint64_t off, uint64_t len, struct mm_object **out_obj);
+    /* Readiness as LINUX_POLL* bits; registers on the queues that signal
+     * changes with poll_wait(pt, ...) (sentry/vfs/poll.h). Empty slot:
+     * always readable and writable (regular files). */
+    unsigned (*poll)(struct file *f, struct poll_table *pt);
     void (*release)(struct file *f);
 };
 
