@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "lib/panic.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/memfile.h"
@@ -185,10 +187,53 @@ fail:
     return NULL;
 }
 
+/* Signals sent to moat itself that the sandbox's pid 1 gets instead: Ctrl-C
+ * at the terminal, kill -TERM of moat, a hang-up, job-control resumes. */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+                                        SIGWINCH, SIGCONT};
+
+static void forwarded_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        sigaddset(set, forwarded_signals[i]);
+}
+
+/* The forwarding thread: takes each forwarded signal sent to moat and
+ * sends it to pid 1's process, as runc's signal proxy does. Every other
+ * sentry thread blocks these signals (the mask is set before any thread
+ * starts), so they queue for this one. */
+static void *signal_forwarder_main(void *arg)
+{
+    struct kernel *k = arg;
+    sigset_t set;
+    forwarded_set(&set);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
+        if (sig <= 0)
+            continue;
+        kernel_lock(k);
+        struct task *init = k->init;
+        if (!k->exited && init && !init->tg->zombie) {
+            struct linux_siginfo info = signal_info_user(NULL, sig, LINUX_SI_USER);
+            info.si_code = LINUX_SI_USER; /* from outside: pid 0, like a host sender */
+            log_debug("forwarding signal %d to pid 1", sig);
+            signal_send_group(init->tg, sig, &info);
+        }
+        kernel_unlock(k);
+    }
+    return NULL;
+}
+
 int sentry_run(const struct sentry_spec *spec)
 {
     static struct kernel k;
     panic_install_handlers();
+    /* Before any thread exists, so that every sentry thread inherits it. */
+    sigset_t fwd;
+    forwarded_set(&fwd);
+    pthread_sigmask(SIG_BLOCK, &fwd, NULL);
     platform = platform_lookup(spec->platform);
     if (!platform) {
         log_error("unknown platform `%s`", spec->platform);
@@ -229,6 +274,12 @@ int sentry_run(const struct sentry_spec *spec)
         log_error("cannot create pid 1's filesystem context");
         return -1;
     }
+    pthread_t fwd_thread;
+    if ((err = pthread_create(&fwd_thread, NULL, signal_forwarder_main, &k)) != 0) {
+        log_error("cannot start the signal forwarding thread: %s", strerror(err));
+        return -1;
+    }
+    pthread_detach(fwd_thread);
     /* Everything the sentry needs from the host is held now: lock down. */
     if ((err = sentry_seccomp_install()) != 0) {
         log_error("cannot install the sentry's seccomp filter: %s", strerror(-err));

@@ -26,6 +26,8 @@
 #include <sys/ptrace.h>
 #include <termios.h>
 
+#include "platform/ptrace/stub.h"
+
 /* Syscalls allowed with any arguments, each with its reason. */
 static const struct sentry_syscall_reason sentry_allowed[] = {
     /* memory: malloc, the memory file, thread stacks */
@@ -57,6 +59,8 @@ static const struct sentry_syscall_reason sentry_allowed[] = {
     {SCMP_SYS(recvmsg), "replies and donated fds from the gofer"},
     {SCMP_SYS(poll), "waiting for host fds"},
     {SCMP_SYS(ppoll), "waiting for host fds"},
+    {SCMP_SYS(epoll_wait), "the host fd notifier waits for stdio readiness"},
+    {SCMP_SYS(epoll_ctl), "the host fd notifier asks for events only while a task waits"},
     /* the ptrace platform */
     {SCMP_SYS(ptrace), "running application code in the stubs"},
     {SCMP_SYS(wait4), "ptrace stops of the stubs"},
@@ -92,14 +96,17 @@ static const struct sentry_syscall_reason sentry_allowed[] = {
     {SCMP_SYS(rt_sigreturn), "returning from a handler"},
     {SCMP_SYS(sigaltstack), "crash handlers on stack overflow"},
     {SCMP_SYS(restart_syscall), "interrupted sleeps"},
+    {SCMP_SYS(rt_sigtimedwait), "taking the signals sent to moat, to forward them to pid 1"},
     {SCMP_SYS(uname), "libc"},
     {SCMP_SYS(mincore), "libunwind checks addresses while printing a panic's stack"},
     {SCMP_SYS(msync), "libunwind checks addresses while printing a panic's stack"},
     {SCMP_SYS(pipe2), "libunwind checks addresses by writing them to a pipe"},
 };
 
-/* clone: a new stub (a plain fork: SIGCHLD) or a new task thread (what
- * glibc's pthread_create passes). */
+/* clone: a new stub (a plain fork: SIGCHLD), a new task thread (what
+ * glibc's pthread_create passes), or a new stub thread: stubs inherit this
+ * filter, and the ptrace platform makes a stub thread by injecting clone
+ * with STUB_THREAD_CLONE_FLAGS into the stub. */
 #define SENTRY_THREAD_CLONE_FLAGS                                                                 \
     (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |          \
      CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
@@ -118,13 +125,16 @@ scmp_filter_ctx sentry_seccomp_build(void)
     int err = 0;
     for (size_t i = 0; !err && i < sizeof(sentry_allowed) / sizeof(sentry_allowed[0]); i++)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sentry_allowed[i].nr, 0);
-    /* clone: only the two shapes the sentry uses. */
+    /* clone: only the three shapes the sentry and its stubs use. */
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
                                SCMP_A0(SCMP_CMP_EQ, SIGCHLD, 0));
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
                                SCMP_A0(SCMP_CMP_EQ, SENTRY_THREAD_CLONE_FLAGS, 0));
+    if (!err)
+        err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                               SCMP_A0(SCMP_CMP_EQ, STUB_THREAD_CLONE_FLAGS, 0));
     if (!err)
         err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     /* Library paths that must fail softly, not kill: see the top. */

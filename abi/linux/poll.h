@@ -1,4 +1,4 @@
-/* poll(2) event bits (x86_64, asm-generic values). */
+/* poll(2): event bits (x86_64, asm-generic values) and struct pollfd. */
 #pragma once
 
 #define LINUX_POLLIN 0x0001
@@ -13,3 +13,12 @@
 #define LINUX_POLLWRBAND 0x0200
 #define LINUX_POLLMSG 0x0400
 #define LINUX_POLLRDHUP 0x2000
+
+#include <stdint.h>
+
+struct linux_pollfd {
+    int32_t fd;
+    int16_t events;
+    int16_t revents;
+};
+_Static_assert(sizeof(struct linux_pollfd) == 8, "pollfd");

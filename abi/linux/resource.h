@@ -1,7 +1,9 @@
-/* Resource limits. */
+/* Resource limits, usage (getrusage, times) and priorities. */
 #pragma once
 
 #include <stdint.h>
+
+#include "abi/linux/time.h"
 
 #define LINUX_RLIMIT_CPU 0
 #define LINUX_RLIMIT_FSIZE 1
@@ -27,3 +29,33 @@ struct linux_rlimit64 {
     uint64_t rlim_max;
 };
 _Static_assert(sizeof(struct linux_rlimit64) == 16, "rlimit64");
+
+/* getrusage's who. */
+#define LINUX_RUSAGE_SELF 0
+#define LINUX_RUSAGE_CHILDREN (-1)
+#define LINUX_RUSAGE_THREAD 1
+
+struct linux_rusage {
+    struct linux_timeval ru_utime;
+    struct linux_timeval ru_stime;
+    int64_t ru_maxrss, ru_ixrss, ru_idrss, ru_isrss, ru_minflt, ru_majflt, ru_nswap;
+    int64_t ru_inblock, ru_oublock, ru_msgsnd, ru_msgrcv, ru_nsignals, ru_nvcsw, ru_nivcsw;
+};
+_Static_assert(sizeof(struct linux_rusage) == 144, "rusage");
+
+/* times(2): clock ticks of USER_HZ. */
+#define LINUX_USER_HZ 100
+struct linux_tms {
+    int64_t tms_utime;
+    int64_t tms_stime;
+    int64_t tms_cutime;
+    int64_t tms_cstime;
+};
+_Static_assert(sizeof(struct linux_tms) == 32, "tms");
+
+/* getpriority/setpriority: which, and the nice range. */
+#define LINUX_PRIO_PROCESS 0
+#define LINUX_PRIO_PGRP 1
+#define LINUX_PRIO_USER 2
+#define LINUX_PRIO_MIN (-20)
+#define LINUX_PRIO_MAX 20

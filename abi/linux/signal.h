@@ -73,6 +73,37 @@
 #define LINUX_FPE_INTDIV 1
 #define LINUX_ILL_ILLOPC 1
 #define LINUX_TRAP_BRKPT 1
+#define LINUX_SI_ASYNCIO (-4)
+#define LINUX_SI_MESGQ (-3)
+#define LINUX_SI_SIGIO (-5)
+#define LINUX_ILL_ILLOPN 2
+#define LINUX_FPE_INTOVF 2
+#define LINUX_FPE_FLTDIV 3
+#define LINUX_SEGV_PKUERR 4
+#define LINUX_TRAP_TRACE 2
+
+/* si_code of SIGCHLD. */
+#define LINUX_CLD_EXITED 1
+#define LINUX_CLD_KILLED 2
+#define LINUX_CLD_DUMPED 3
+#define LINUX_CLD_TRAPPED 4
+#define LINUX_CLD_STOPPED 5
+#define LINUX_CLD_CONTINUED 6
+
+/* sigevent.sigev_notify */
+#define LINUX_SIGEV_SIGNAL 0
+#define LINUX_SIGEV_NONE 1
+#define LINUX_SIGEV_THREAD 2
+#define LINUX_SIGEV_THREAD_ID 4
+
+/* ucontext.uc_flags (arch/x86/include/uapi/asm/ucontext.h) */
+#define LINUX_UC_FP_XSTATE 0x1
+#define LINUX_UC_SIGCONTEXT_SS 0x2
+#define LINUX_UC_STRICT_RESTORE_SS 0x4
+
+/* The XSAVE image of a signal frame (asm/sigcontext.h). */
+#define LINUX_FP_XSTATE_MAGIC1 0x46505853U
+#define LINUX_FP_XSTATE_MAGIC2 0x46505845U
 
 /* The kernel's struct sigaction for rt_sigaction (x86_64). */
 struct linux_sigaction {
@@ -107,6 +138,58 @@ struct linux_siginfo {
     } f;
 };
 _Static_assert(sizeof(struct linux_siginfo) == 128, "siginfo");
+
+/* struct sigcontext (x86_64): the registers at the interruption. */
+struct linux_sigcontext {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    uint64_t fpstate; /* struct _fpstate *, or 0 */
+    uint64_t reserved1[8];
+};
+_Static_assert(sizeof(struct linux_sigcontext) == 256, "sigcontext");
+
+/* The kernel's struct ucontext (x86_64). */
+struct linux_ucontext {
+    uint64_t uc_flags;
+    uint64_t uc_link;
+    struct linux_stack_t uc_stack;
+    struct linux_sigcontext uc_mcontext;
+    uint64_t uc_sigmask;
+};
+_Static_assert(sizeof(struct linux_ucontext) == 304, "ucontext");
+
+/* struct rt_sigframe (arch/x86/include/asm/sigframe.h): what the stack
+ * pointer points at when a handler starts; the XSAVE image lies above. */
+struct linux_rt_sigframe {
+    uint64_t pretcode; /* sa_restorer: the handler's return address */
+    struct linux_ucontext uc;
+    struct linux_siginfo info;
+};
+_Static_assert(sizeof(struct linux_rt_sigframe) == 440, "rt_sigframe");
+
+/* struct _fpx_sw_bytes, at offset 464 of the FXSAVE region. */
+struct linux_fpx_sw_bytes {
+    uint32_t magic1;
+    uint32_t extended_size;
+    uint64_t xfeatures;
+    uint32_t xstate_size;
+    uint32_t padding[7];
+};
+_Static_assert(sizeof(struct linux_fpx_sw_bytes) == 48, "fpx_sw_bytes");
+
+/* struct sigevent (timer_create). */
+struct linux_sigevent {
+    uint64_t sigev_value;
+    int32_t sigev_signo;
+    int32_t sigev_notify;
+    union {
+        int32_t tid; /* SIGEV_THREAD_ID */
+        uint8_t pad[48];
+    } u;
+};
+_Static_assert(sizeof(struct linux_sigevent) == 64, "sigevent");
 
 static inline uint64_t linux_sigmask(int signo)
 {

@@ -84,5 +84,14 @@ long signal_return(struct task *t);
  * siginfo in *out. For rt_sigtimedwait and signalfd. */
 int signal_dequeue(struct task *t, uint64_t wanted, struct linux_siginfo *out);
 
+/* True if a SI_TIMER signal of POSIX timer id is still queued for the
+ * thread (or the process when thread is NULL): its next expiry is an
+ * overrun. */
+bool signal_timer_pending(struct thread_group *tg, struct task *thread, int sig, int id);
+
+/* Discards pending instances of sig from tg and every thread of it (an
+ * action that ignores sig was set). */
+void signal_discard(struct thread_group *tg, int sig);
+
 /* Frees a pending set's queue. */
 void sigpending_clear(struct sigpending *p);

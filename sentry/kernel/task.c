@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "abi/linux/errno.h"
 #include "abi/linux/signal.h"
@@ -56,6 +57,8 @@ struct task *task_new_init(struct kernel *k, struct fdtable *fds)
     t->cur_syscall = -1;
     t->exit_signal = LINUX_SIGCHLD;
     tg->pgid = tg->sid = tg->tgid;
+    tg->leader = t;
+    tg->live_threads = 1;
     k->init = t;
     task_list_add(t);
     return t;
@@ -63,22 +66,27 @@ struct task *task_new_init(struct kernel *k, struct fdtable *fds)
 
 void task_exit(struct task *t, int status, bool group)
 {
-    (void)group; /* one task per group until threads exist */
-    if (t->exiting)
-        return;
-    t->exiting = true;
-    t->tg->exiting = true;
-    t->tg->exit_code = status;
-    /* CLONE_CHILD_CLEARTID: zero the tid and wake a futex waiter, as
-     * Linux does (a shared futex wake; its result does not matter). */
-    if (t->clear_child_tid && t->mm) {
-        uint32_t zero = 0;
-        if (copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == sizeof(zero))
-            futex_wake(t, t->clear_child_tid, false, 1, 0xffffffffu);
+    struct thread_group *tg = t->tg;
+    if (group) {
+        if (!tg->exiting) {
+            tg->exiting = true;
+            tg->exit_code = status;
+        }
+        /* Every other thread goes too (zap_other_threads). */
+        for (struct task *c = task_list_first(); c; c = task_list_next(c)) {
+            if (c->tg != tg || c == t || c->zombie || c->exiting)
+                continue;
+            c->exiting = true;
+            task_interrupt(c);
+            if (c->ctx)
+                platform->interrupt(c->ctx);
+        }
+        waitqueue_wake_all(&tg->stop_wq);
+    } else if (!tg->exiting) {
+        /* exit(2) of the last thread is the process's exit. */
+        tg->exit_code = status;
     }
-    /* The zombie transition, the parent's notification and, for pid 1,
-     * the end of the sandbox happen when the task loop stops
-     * (task_finish). */
+    t->exiting = true;
 }
 
 void task_kill_by_signal(struct task *t, int signo)
@@ -86,22 +94,54 @@ void task_kill_by_signal(struct task *t, int signo)
     task_exit(t, signo, true);
 }
 
-/* A synchronous fault the application cannot survive until signal delivery
- * exists: the default action of signo. */
-static void task_force_signal(struct task *t, int signo, int code, uint64_t addr)
+/* Hardware trap numbers for the signal frame's trapno (X86_TRAP_*). */
+#define TRAP_DE 0
+#define TRAP_BP 3
+#define TRAP_UD 6
+#define TRAP_GP 13
+#define TRAP_PF 14
+#define TRAP_MF 16
+
+static int trapno_of(const struct pf_fault *f)
 {
-    const struct linux_sigaction *sa = &t->tg->sigactions[signo - 1];
-    if (sa->handler > LINUX_SIG_IGN)
-        log_info("pid %d: %s (code %d, address %#lx) has a handler, but signal delivery is "
-                 "not implemented yet: killing the task",
-                 t->tg->tgid, strsignal(signo), code, (unsigned long)addr);
-    task_kill_by_signal(t, signo);
+    if (f->trapno >= 0)
+        return f->trapno;
+    switch (f->signo) {
+    case LINUX_SIGFPE:
+        return f->code == LINUX_FPE_INTDIV || f->code == LINUX_FPE_INTOVF ? TRAP_DE : TRAP_MF;
+    case LINUX_SIGILL:
+        return TRAP_UD;
+    case LINUX_SIGTRAP:
+        return TRAP_BP;
+    case LINUX_SIGSEGV:
+        return f->code == LINUX_SI_KERNEL ? TRAP_GP : TRAP_PF;
+    default:
+        return 0;
+    }
+}
+
+/* Ends t's use of its mm: its stub thread goes if others share the mm. */
+void task_drop_mm(struct task *t, struct mm *mm)
+{
+    if (mm->refs > 1 && mm->as)
+        platform->ctx_leave(t->ctx, mm->as);
+    mm_put(mm);
 }
 
 static void task_release(struct task *t)
 {
+    /* Robust futexes first, then the tid word, as Linux's mm_release. */
+    if (t->mm)
+        futex_exit_robust_list(t);
+    /* CLONE_CHILD_CLEARTID: zero the tid and wake a futex waiter, as
+     * Linux does (a shared futex wake; its result does not matter). */
+    if (t->clear_child_tid && t->mm) {
+        uint32_t zero = 0;
+        if (copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == sizeof(zero))
+            futex_wake(t, t->clear_child_tid, false, 1, 0xffffffffu);
+    }
     if (t->mm) {
-        mm_put(t->mm);
+        task_drop_mm(t, t->mm);
         t->mm = NULL;
     }
     if (t->fds) {
@@ -111,16 +151,37 @@ static void task_release(struct task *t)
     task_vfork_done(t);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 void task_run(struct task *t)
 {
     struct kernel *k = t->k;
     task_set_current(t);
     kernel_lock(k);
+    uint64_t sentry_start = now_ns();
     while (!t->exiting && !k->exited) {
+        /* Signals that arrived while the task was elsewhere, and stops. */
+        if (t->interrupt_pending) {
+            signal_deliver(t);
+            if (t->exiting)
+                break;
+        }
         struct pf_fault fault;
+        uint64_t map_seq = t->mm->map_seq;
+        uint64_t run_start = now_ns();
+        t->stime_ns += run_start - sentry_start;
+        t->run_start_ns = run_start;
         kernel_unlock(k);
         enum pf_event ev = platform->run(t->ctx, t->mm->as, &t->cpu, &fault);
         kernel_lock(k);
+        sentry_start = now_ns();
+        t->run_start_ns = 0;
+        t->utime_ns += sentry_start - run_start;
         switch (ev) {
         case PF_SYSCALL:
             syscall_dispatch(t);
@@ -128,21 +189,30 @@ void task_run(struct task *t)
         case PF_FAULT: {
             int code;
             int err = mm_fault(t->mm, fault.addr, fault.mapped, &code);
+            t->fault_err = 4 | (fault.mapped ? 1 : 0); /* user mode, present */
+            if (err == -LINUX_EFAULT && fault.mapped && t->mm->map_seq != map_seq)
+                break; /* stale: the mapping changed meanwhile; run it again */
             if (err == -LINUX_EFAULT)
-                task_force_signal(t, LINUX_SIGSEGV, code, fault.addr);
+                signal_force_fault(t, LINUX_SIGSEGV, code, fault.addr, TRAP_PF);
             else if (err == -LINUX_EIO) /* past the end of a mapped file */
-                task_force_signal(t, LINUX_SIGBUS, code, fault.addr);
+                signal_force_fault(t, LINUX_SIGBUS, code, fault.addr, TRAP_PF);
             else if (err)
                 task_kill_by_signal(t, LINUX_SIGKILL); /* out of memory */
             break;
         }
         case PF_EXCEPTION:
-            task_force_signal(t, fault.signo, fault.code, fault.addr);
+            t->fault_err = 0;
+            signal_force_fault(t, fault.signo, fault.code, fault.addr, trapno_of(&fault));
             break;
         case PF_INTERRUPTED:
             break;
         }
+        /* A syscall's temporary mask (ppoll, rt_sigsuspend...) ends here
+         * too, unless a handler frame keeps it. */
+        if (t->interrupt_pending || t->restart_code || t->restore_sigmask)
+            signal_deliver(t);
     }
+    t->stime_ns += now_ns() - sentry_start;
     task_release(t);
     task_finish(t);
     kernel_unlock(k);

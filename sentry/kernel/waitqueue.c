@@ -31,6 +31,11 @@ struct task *task_current(void)
     return kernel_global ? kernel_global->init : NULL;
 }
 
+struct task *task_current_or_null(void)
+{
+    return current_task;
+}
+
 void task_set_current(struct task *t)
 {
     current_task = t;

@@ -86,6 +86,7 @@ static void mm_unit_around(const struct vma *v, uint64_t addr, uint64_t *out_sta
 
 static void mm_platform_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
+    mm->map_seq++;
     int err = platform->as_map(mm->as, addr, len, prot, off);
     if (err)
         panic("mm: cannot map [%#lx, %#lx) into the address space: %d", (unsigned long)addr,

@@ -89,6 +89,7 @@ struct mm *mm_fork(struct mm *parent)
             /* The parent's stub may map these pages writable: unmap them,
              * the next access maps them back read-only. */
             p->cow = true;
+            parent->map_seq++;
             platform->as_unmap(parent->as, p->start, p->end - p->start);
         }
     }

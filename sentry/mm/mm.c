@@ -156,6 +156,7 @@ int mm_unmap_range(struct mm *mm, uint64_t start, uint64_t end)
     err = pma_remove_range(&mm->pmas, start, end, mm_release_pages);
     if (err)
         return err;
+    mm->map_seq++;
     return platform->as_unmap(mm->as, start, end - start);
 }
 
@@ -272,6 +273,7 @@ long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
         return err;
     /* Drop the platform's view; faults bring pages back with the new
      * protection. */
+    mm->map_seq++;
     return platform->as_unmap(mm->as, addr, end - addr);
 }
 
@@ -401,6 +403,7 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_
             return err;
     }
     if (flags & LINUX_MREMAP_DONTUNMAP) {
+        mm->map_seq++;
         err = platform->as_unmap(mm->as, old_addr, old_len);
     } else {
         err = mm_unmap_range(mm, old_addr, old_addr + old_len);
@@ -458,6 +461,7 @@ long mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
                 if (err)
                     return err;
             }
+            mm->map_seq++;
             platform->as_unmap(mm->as, s, e - s);
             break;
         case LINUX_MADV_REMOVE: {

@@ -33,6 +33,11 @@ struct mm {
     uint64_t auxv[64];    /* saved auxv pairs, for /proc/PID/auxv */
     size_t auxv_count;
     struct file *exe_file; /* the program loaded (/proc/PID/exe), or NULL */
+    /* Counts changes of the platform's mappings. A protection fault
+     * reported by a thread whose run began before a change may be stale
+     * (another thread of the mm already resolved it): retried, not
+     * signalled. */
+    uint64_t map_seq;
 };
 
 /* A new, empty address space with its platform half. NULL on failure. The

@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "abi/linux/errno.h"
+#include "abi/linux/unistd_64.h"
 #include "lib/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -44,19 +46,20 @@ void syscall_dispatch(struct task *t)
     if (strace)
         strace_enter(t, e, &a);
     long ret = e->fn ? e->fn(t, &a) : sys_missing(t, &a, e);
-    /* No signals can interrupt a syscall yet, so a restart code means the
-     * call was cut short: report it the way Linux does without a handler. */
-    if (ret == -LINUX_ERESTARTSYS || ret == -LINUX_ERESTARTNOINTR ||
-        ret == -LINUX_ERESTARTNOHAND || ret == -LINUX_ERESTART_RESTARTBLOCK)
-        ret = -LINUX_EINTR;
     if (strace)
         strace_exit(t, e, &a, ret);
     t->cur_syscall = -1;
     if (t->exiting)
         return;
-    /* Only rax changes (a handler that changed more set regs_dirty). The
-     * host kernel's own restart logic cannot touch the result: it acts only
-     * on -ERESTART* values, which never leave the dispatcher. */
+    /* Only rax changes (a handler that changed more set regs_dirty). */
     r->rax = (uint64_t)ret;
     t->cpu.rax_dirty = true;
+    /* A restart code never reaches the application: the task loop's
+     * signal_deliver turns it into EINTR or a restart of the call, by
+     * Linux's rules, before the task runs again. rt_sigreturn's result is
+     * the interrupted code's rax, whatever it holds. */
+    if (a.nr != LINUX_NR_rt_sigreturn &&
+        (ret == -LINUX_ERESTARTSYS || ret == -LINUX_ERESTARTNOINTR ||
+         ret == -LINUX_ERESTARTNOHAND || ret == -LINUX_ERESTART_RESTARTBLOCK))
+        t->restart_code = ret;
 }

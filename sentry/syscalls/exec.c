@@ -14,7 +14,11 @@
 #include "abi/linux/signal.h"
 #include "abi/linux/stat.h"
 #include "lib/log.h"
+#include "platform/platform.h"
+#include "sentry/kernel/cred.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/fs_internal.h"
@@ -260,13 +264,24 @@ static long do_execve(struct task *t, int dirfd, uaddr_t upath, uaddr_t uargv, u
         }
         log_info("pid %d: execve of %s failed past the point of no return: %s", t->tid, execfn,
                  why ? why : "load error");
-        mm_put(old);
+        futex_exec_robust_list(t, old);
+        task_drop_mm(t, old);
         task_kill_by_signal(t, LINUX_SIGSEGV);
         err = 0;
         goto out;
     }
-    mm_put(old);
-    /* What execve resets. */
+    /* Past the point of no return: the other threads go, this one becomes
+     * the process's leader. */
+    if (task_exec_kill_others(t) != 0) {
+        task_drop_mm(t, old);
+        err = 0;
+        goto out;
+    }
+    futex_exec_robust_list(t, old); /* the list lives in the old mm */
+    cred_exec(&t->cred, t->no_new_privs);
+    task_drop_mm(t, old);
+    /* What execve resets. POSIX timers go; itimers, the signal mask and
+     * pending signals stay. */
     fdtable_close_on_exec(t->fds);
     for (int i = 0; i < LINUX_NSIG; i++) {
         struct linux_sigaction *sa = &t->tg->sigactions[i];
@@ -274,11 +289,10 @@ static long do_execve(struct task *t, int dirfd, uaddr_t upath, uaddr_t uargv, u
             memset(sa, 0, sizeof(*sa));
     }
     t->altstack = (struct linux_stack_t){.ss_flags = LINUX_SS_DISABLE};
+    exec_delete_posix_timers(t->tg);
     t->clear_child_tid = 0;
-    t->robust_list = 0;
-    t->robust_list_len = 0;
     t->undumpable = false;
-    t->cpu.xstate_valid = false;
+    platform_xstate_init(&t->cpu); /* a clean FPU for the new program */
     task_vfork_done(t);
     err = 0;
 out:

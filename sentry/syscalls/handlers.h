@@ -95,6 +95,15 @@ long sys_prlimit64(struct task *t, const struct syscall_args *a);
 long sys_getrlimit(struct task *t, const struct syscall_args *a);
 long sys_setrlimit(struct task *t, const struct syscall_args *a);
 long sys_getrusage(struct task *t, const struct syscall_args *a);
+long sys_getpriority(struct task *t, const struct syscall_args *a);
+long sys_setpriority(struct task *t, const struct syscall_args *a);
+long sys_times(struct task *t, const struct syscall_args *a);
+
+/* cred.c (the other credential calls are listed with process.c and info.c) */
+long sys_setfsuid(struct task *t, const struct syscall_args *a);
+long sys_setfsgid(struct task *t, const struct syscall_args *a);
+long sys_capget(struct task *t, const struct syscall_args *a);
+long sys_capset(struct task *t, const struct syscall_args *a);
 
 /* signal.c */
 long sys_rt_sigaction(struct task *t, const struct syscall_args *a);
@@ -198,5 +207,61 @@ long sys_pipe(struct task *t, const struct syscall_args *a);
 long sys_pipe2(struct task *t, const struct syscall_args *a);
 long sys_memfd_create(struct task *t, const struct syscall_args *a);
 
+/* socket.c, socket_msg.c */
+long sys_socket(struct task *t, const struct syscall_args *a);
+long sys_socketpair(struct task *t, const struct syscall_args *a);
+long sys_bind(struct task *t, const struct syscall_args *a);
+long sys_listen(struct task *t, const struct syscall_args *a);
+long sys_accept(struct task *t, const struct syscall_args *a);
+long sys_accept4(struct task *t, const struct syscall_args *a);
+long sys_connect(struct task *t, const struct syscall_args *a);
+long sys_getsockname(struct task *t, const struct syscall_args *a);
+long sys_getpeername(struct task *t, const struct syscall_args *a);
+long sys_shutdown(struct task *t, const struct syscall_args *a);
+long sys_getsockopt(struct task *t, const struct syscall_args *a);
+long sys_setsockopt(struct task *t, const struct syscall_args *a);
+long sys_sendto(struct task *t, const struct syscall_args *a);
+long sys_recvfrom(struct task *t, const struct syscall_args *a);
+long sys_sendmsg(struct task *t, const struct syscall_args *a);
+long sys_recvmsg(struct task *t, const struct syscall_args *a);
+long sys_sendmmsg(struct task *t, const struct syscall_args *a);
+long sys_recvmmsg(struct task *t, const struct syscall_args *a);
+
+/* poll.c */
+long sys_poll(struct task *t, const struct syscall_args *a);
+long sys_ppoll(struct task *t, const struct syscall_args *a);
+long sys_select(struct task *t, const struct syscall_args *a);
+long sys_pselect6(struct task *t, const struct syscall_args *a);
+
+/* epoll.c */
+long sys_epoll_create(struct task *t, const struct syscall_args *a);
+long sys_epoll_create1(struct task *t, const struct syscall_args *a);
+long sys_epoll_ctl(struct task *t, const struct syscall_args *a);
+long sys_epoll_wait(struct task *t, const struct syscall_args *a);
+long sys_epoll_pwait(struct task *t, const struct syscall_args *a);
+long sys_epoll_pwait2(struct task *t, const struct syscall_args *a);
+long sys_eventfd(struct task *t, const struct syscall_args *a);
+long sys_eventfd2(struct task *t, const struct syscall_args *a);
+
 /* futex.c */
 long sys_futex(struct task *t, const struct syscall_args *a);
+long sys_rt_sigreturn(struct task *t, const struct syscall_args *a);
+long sys_pause(struct task *t, const struct syscall_args *a);
+long sys_kill(struct task *t, const struct syscall_args *a);
+long sys_tkill(struct task *t, const struct syscall_args *a);
+long sys_tgkill(struct task *t, const struct syscall_args *a);
+long sys_rt_sigqueueinfo(struct task *t, const struct syscall_args *a);
+long sys_rt_tgsigqueueinfo(struct task *t, const struct syscall_args *a);
+long sys_rt_sigsuspend(struct task *t, const struct syscall_args *a);
+long sys_rt_sigtimedwait(struct task *t, const struct syscall_args *a);
+long sys_restart_syscall(struct task *t, const struct syscall_args *a);
+long sys_alarm(struct task *t, const struct syscall_args *a);
+long sys_getitimer(struct task *t, const struct syscall_args *a);
+long sys_setitimer(struct task *t, const struct syscall_args *a);
+long sys_timer_create(struct task *t, const struct syscall_args *a);
+long sys_timer_settime(struct task *t, const struct syscall_args *a);
+long sys_timer_gettime(struct task *t, const struct syscall_args *a);
+long sys_timer_getoverrun(struct task *t, const struct syscall_args *a);
+long sys_timer_delete(struct task *t, const struct syscall_args *a);
+long sys_pidfd_open(struct task *t, const struct syscall_args *a);
+long sys_pidfd_send_signal(struct task *t, const struct syscall_args *a);

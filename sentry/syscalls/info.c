@@ -1,5 +1,5 @@
 /* System and process information: uname, sysinfo, getrandom, CPU affinity,
- * and prctl.
+ * and prctl (the capability options work on the cred: sentry/kernel/cred.c).
  *
  * Where the answer is about the machine (memory, CPUs, randomness) it comes
  * from the host, as seen by the sentry thread that runs the task. */
@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abi/linux/capability.h"
 #include "abi/linux/errno.h"
 #include "abi/linux/prctl.h"
 #include "abi/linux/random.h"
@@ -23,6 +24,7 @@
 #include "abi/linux/uio.h"
 #include "abi/linux/utsname.h"
 #include "lib/panic.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -230,6 +232,10 @@ SYSCALL(getcpu)
     return fault ? -LINUX_EFAULT : 0;
 }
 
+/* Linux's default timer slack (PR_GET_TIMERSLACK) for a task that never
+ * set one. */
+#define TIMER_SLACK_DEFAULT_NS 50000
+
 /* PR_SET_NAME: like strncpy_from_user(), read at most TASK_COMM_LEN-1 bytes,
  * faulting only if the string ends (or the limit comes) past a bad byte. */
 static long prctl_set_name(struct task *t, uaddr_t uname)
@@ -282,6 +288,44 @@ SYSCALL(prctl)
     case LINUX_PR_GET_PDEATHSIG: {
         int32_t sig = t->pdeath_signal;
         return copy_out(t->mm, (uaddr_t)arg2, &sig, sizeof(sig)) < 0 ? -LINUX_EFAULT : 0;
+    }
+    /* The capability options (Linux's cap_task_prctl, which sees them
+     * first: no check of the unused arguments unless it makes one). */
+    case LINUX_PR_CAPBSET_READ:
+        if (arg2 > LINUX_CAP_LAST_CAP)
+            return -LINUX_EINVAL;
+        return (long)(cred_cap_bset(&t->cred) >> arg2 & 1);
+    case LINUX_PR_CAPBSET_DROP:
+        return cred_prctl_capbset_drop(&t->cred, arg2);
+    case LINUX_PR_CAP_AMBIENT:
+        return cred_prctl_cap_ambient(&t->cred, arg2, arg3, arg4, arg5);
+    case LINUX_PR_GET_KEEPCAPS:
+        return (t->cred.securebits & LINUX_SECBIT_KEEP_CAPS) != 0;
+    case LINUX_PR_SET_KEEPCAPS:
+        return cred_prctl_set_keepcaps(&t->cred, arg2);
+    case LINUX_PR_GET_SECUREBITS:
+        return t->cred.securebits;
+    case LINUX_PR_SET_SECUREBITS:
+        return cred_prctl_set_securebits(&t->cred, arg2);
+    case LINUX_PR_SET_CHILD_SUBREAPER:
+        /* Orphans are reparented to the nearest live subreaper
+         * (sentry/kernel/process.c). */
+        t->tg->child_subreaper = arg2 != 0;
+        return 0;
+    case LINUX_PR_GET_CHILD_SUBREAPER: {
+        int32_t v = t->tg->child_subreaper;
+        return copy_out(t->mm, (uaddr_t)arg2, &v, sizeof(v)) < 0 ? -LINUX_EFAULT : 0;
+    }
+    case LINUX_PR_SET_TIMERSLACK:
+        /* Stored only: the sentry's timers do not batch wake-ups. 0 goes
+         * back to the default. */
+        t->timer_slack_ns = arg2;
+        return 0;
+    case LINUX_PR_GET_TIMERSLACK:
+        return t->timer_slack_ns ? (long)t->timer_slack_ns : TIMER_SLACK_DEFAULT_NS;
+    case LINUX_PR_GET_TID_ADDRESS: {
+        uint64_t addr = t->clear_child_tid;
+        return copy_out(t->mm, (uaddr_t)arg2, &addr, sizeof(addr)) < 0 ? -LINUX_EFAULT : 0;
     }
     default:
         return -LINUX_EINVAL;

@@ -1,7 +1,12 @@
 /* Process syscalls: exit, ids, TLS and thread
  * bookkeeping, fork/vfork/clone, wait4/waitid, sessions and groups. */
+#include <string.h>
+
 #include "abi/linux/prctl.h"
+#include "abi/linux/resource.h"
+#include "abi/linux/signal.h"
 #include "platform/platform.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/handlers.h"
@@ -130,8 +135,17 @@ SYSCALL(clone)
 #define W_ALL 0x40000000
 #define W_CLONE 0x80000000
 
-/* struct rusage: two timevals and fourteen longs. */
-#define RUSAGE_SIZE 144
+/* The rusage wait4/waitid report: the reaped child's times. */
+static long put_child_rusage(struct task *t, uaddr_t urusage, const struct task_wait_result *r)
+{
+    struct linux_rusage ru;
+    memset(&ru, 0, sizeof(ru));
+    ru.ru_utime.tv_sec = (int64_t)(r->utime_ns / 1000000000ULL);
+    ru.ru_utime.tv_usec = (int64_t)(r->utime_ns % 1000000000ULL / 1000);
+    ru.ru_stime.tv_sec = (int64_t)(r->stime_ns / 1000000000ULL);
+    ru.ru_stime.tv_usec = (int64_t)(r->stime_ns % 1000000000ULL / 1000);
+    return copy_out(t->mm, urusage, &ru, sizeof(ru)) < 0 ? -LINUX_EFAULT : 0;
+}
 
 SYSCALL(wait4)
 {
@@ -143,17 +157,14 @@ SYSCALL(wait4)
         return -LINUX_EINVAL;
     if (pid == INT32_MIN)
         return -LINUX_ESRCH;
-    struct task_wait_result r;
-    long ret = task_wait(t, pid, options, false, &r);
+    struct task_wait_result r = {0};
+    long ret = task_wait(t, pid, options | W_EXITED, false, &r);
     if (ret > 0) {
         int32_t st = r.status;
         if (ustatus && copy_out(t->mm, ustatus, &st, sizeof(st)) < 0)
             return -LINUX_EFAULT;
-        if (urusage) {
-            uint8_t ru[RUSAGE_SIZE] = {0};
-            if (copy_out(t->mm, urusage, ru, sizeof(ru)) < 0)
-                return -LINUX_EFAULT;
-        }
+        if (urusage && put_child_rusage(t, urusage, &r) < 0)
+            return -LINUX_EFAULT;
     }
     return ret;
 }
@@ -161,9 +172,7 @@ SYSCALL(wait4)
 #define P_ALL 0
 #define P_PID 1
 #define P_PGID 2
-#define CLD_EXITED 1
-#define CLD_KILLED 2
-#define CLD_DUMPED 3
+#define P_PIDFD 3
 
 SYSCALL(waitid)
 {
@@ -192,40 +201,31 @@ SYSCALL(waitid)
             return -LINUX_EINVAL;
         pid = id ? -id : 0;
         break;
+    case P_PIDFD:
+        pid = pidfd_pid(t, id);
+        if (pid < 0)
+            return pid;
+        break;
     default:
         return -LINUX_EINVAL;
     }
-    if (!(options & W_EXITED)) {
-        /* Only stops and continues asked for: none happen yet. */
-        if (options & W_NOHANG)
-            return 0;
-        return -LINUX_ECHILD;
-    }
-    struct task_wait_result r;
+    struct task_wait_result r = {0};
     long ret = task_wait(t, pid, options, (options & W_NOWAIT) != 0, &r);
     if (ret < 0)
         return ret;
-    /* siginfo_t: signo, errno, code, pad, then pid, uid, status. */
-    int32_t info[32] = {0};
+    struct linux_siginfo info;
+    memset(&info, 0, sizeof(info));
     if (ret > 0) {
-        info[0] = SYS_SIGCHLD;
-        if (r.status & 0x7f) {
-            info[2] = (r.status & 0x80) ? CLD_DUMPED : CLD_KILLED;
-            info[6] = r.status & 0x7f;
-        } else {
-            info[2] = CLD_EXITED;
-            info[6] = (r.status >> 8) & 0xff;
-        }
-        info[4] = r.pid;
-        info[5] = (int32_t)r.uid;
+        info.si_signo = LINUX_SIGCHLD;
+        info.si_code = r.code;
+        info.f.chld.pid = r.pid;
+        info.f.chld.uid = r.uid;
+        info.f.chld.status = r.signo;
     }
-    if (uinfo && copy_out(t->mm, uinfo, info, sizeof(info)) < 0)
+    if (uinfo && copy_out(t->mm, uinfo, &info, sizeof(info)) < 0)
         return -LINUX_EFAULT;
-    if (urusage) {
-        uint8_t ru[RUSAGE_SIZE] = {0};
-        if (copy_out(t->mm, urusage, ru, sizeof(ru)) < 0)
-            return -LINUX_EFAULT;
-    }
+    if (urusage && put_child_rusage(t, urusage, &r) < 0)
+        return -LINUX_EFAULT;
     return 0;
 }
 
@@ -278,7 +278,7 @@ SYSCALL(setpgid)
 {
     int pid = arg_int(a, 0);
     int pgid = arg_int(a, 1);
-    if (pgid < 0)
+    if (pgid < 0 || pid < 0)
         return -LINUX_EINVAL;
     struct task *p = pid ? task_find(pid) : t;
     if (!p || p->zombie || (p != t && p->tg->ppid != t->tg->tgid))

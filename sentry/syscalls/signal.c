@@ -1,13 +1,16 @@
-/* Signal state syscalls: actions, the blocked mask, the alternate stack,
- * the pending set.
- *
- * This is the bookkeeping half of signals: what the application sets is
- * stored and read back exactly as Linux does. Nothing is queued or delivered
- * yet (that is the signals issue), so the pending set is always empty and
- * unblocking a signal or ignoring it has nothing to flush. */
+/* Signal syscalls: actions, the blocked mask, the alternate stack, the
+ * pending set, sending (kill, tkill, tgkill, rt_sigqueueinfo...), waiting
+ * (rt_sigsuspend, rt_sigtimedwait, pause) and rt_sigreturn. Queues and
+ * delivery are sentry/kernel/signal.c's. */
 #include <string.h>
 
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/timer.h"
+
 #include "abi/linux/errno.h"
+#include "abi/linux/fcntl.h"
 #include "abi/linux/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -25,9 +28,8 @@
      LINUX_SA_RESTORER)
 
 /* do_sigaction(): sets and/or reads the action of sig (already checked to
- * be 1..64, and not SIGKILL/SIGSTOP when act is set).
- * TODO(signals): move to sentry/kernel/signal.c, and flush the signal from
- * the pending sets when the new action ignores it. */
+ * be 1..64, and not SIGKILL/SIGSTOP when act is set). An action that
+ * ignores the signal discards what is pending of it, in every thread. */
 static void sigaction_swap(struct task *t, int sig, const struct linux_sigaction *act,
                            struct linux_sigaction *out_old)
 {
@@ -40,6 +42,8 @@ static void sigaction_swap(struct task *t, int sig, const struct linux_sigaction
         *k = *act;
         k->flags &= LINUX_SA_UAPI_FLAGS;
         k->mask &= ~LINUX_SIG_UNBLOCKABLE;
+        if (signal_ignored(t->tg, sig))
+            signal_discard(t->tg, sig);
     }
 }
 
@@ -74,22 +78,20 @@ SYSCALL(rt_sigprocmask)
         uint64_t set;
         if (copy_in(t->mm, &set, uset, sizeof(set)) < 0)
             return -LINUX_EFAULT;
-        set &= ~LINUX_SIG_UNBLOCKABLE;
         /* how is checked only when there is a set, as in Linux. */
         switch (how) {
         case LINUX_SIG_BLOCK:
-            t->sigmask |= set;
+            signal_set_mask(t, old | set);
             break;
         case LINUX_SIG_UNBLOCK:
-            t->sigmask &= ~set;
+            signal_set_mask(t, old & ~set);
             break;
         case LINUX_SIG_SETMASK:
-            t->sigmask = set;
+            signal_set_mask(t, set);
             break;
         default:
             return -LINUX_EINVAL;
         }
-        /* TODO(signals): deliver what the new mask unblocks. */
     }
     if (uoset && copy_out(t->mm, uoset, &old, sizeof(old)) < 0)
         return -LINUX_EFAULT;
@@ -160,9 +162,281 @@ SYSCALL(rt_sigpending)
     size_t size = arg_size(a, 1);
     if (size > LINUX_SIGSET_SIZE)
         return -LINUX_EINVAL;
-    /* (pending | shared pending) & blocked: nothing is ever pending yet. */
-    uint64_t pending = 0;
+    uint64_t pending = (t->pending.set | t->tg->shared_pending.set) & t->sigmask;
     if (copy_out(t->mm, arg_uaddr(a, 0), &pending, size) < 0)
         return -LINUX_EFAULT;
     return 0;
+}
+
+/* --- sending --- */
+
+/* kill_ok_by_cred(): root in the sandbox, or a uid of the sender's matching
+ * the target's real or saved uid. SIGCONT within a session is always
+ * allowed. */
+static bool may_signal(const struct task *t, const struct task *target, int sig)
+{
+    const struct cred *s = &t->cred, *d = &target->cred;
+    if (t->tg == target->tg || s->euid == 0)
+        return true;
+    if (s->euid == d->suid || s->euid == d->uid || s->uid == d->suid || s->uid == d->uid)
+        return true;
+    return sig == LINUX_SIGCONT && t->tg->sid == target->tg->sid;
+}
+
+/* Sends sig (0: only the checks) to process target with info. */
+static long send_to_process(struct task *t, struct task *target, int sig,
+                            const struct linux_siginfo *info)
+{
+    if (!may_signal(t, target, sig))
+        return -LINUX_EPERM;
+    if (sig == 0 || target->tg->zombie)
+        return 0;
+    return signal_send_group(target->tg, sig, info);
+}
+
+SYSCALL(kill)
+{
+    linux_pid_t pid = arg_int(a, 0);
+    int sig = arg_int(a, 1);
+    if (sig < 0 || sig > LINUX_NSIG)
+        return -LINUX_EINVAL;
+    struct linux_siginfo info = signal_info_user(t, sig, LINUX_SI_USER);
+    if (pid > 0) {
+        /* A zombie can still be signalled (to no effect), until reaped. */
+        struct task *target = task_find(pid);
+        if (!target || (target->zombie && target->tg->leader != target))
+            return -LINUX_ESRCH;
+        return send_to_process(t, target->tg->leader, sig, &info);
+    }
+    if (pid == INT32_MIN)
+        return -LINUX_ESRCH;
+    /* A process group (0: the caller's) or, for -1, every process but
+     * pid 1 and the caller's own. */
+    linux_pid_t pgid = pid == 0 ? t->tg->pgid : -pid;
+    long ret = -LINUX_ESRCH;
+    bool any_ok = false;
+    for (struct task *c = task_list_first(); c; c = task_list_next(c)) {
+        if (c->tg->leader != c || c->tg->zombie)
+            continue;
+        if (pid == -1) {
+            if (c->tg->tgid == 1 || c->tg == t->tg)
+                continue;
+        } else if (c->tg->pgid != pgid) {
+            continue;
+        }
+        long r = send_to_process(t, c, sig, &info);
+        if (r == 0)
+            any_ok = true;
+        else if (!any_ok)
+            ret = r;
+    }
+    return any_ok ? 0 : ret;
+}
+
+static long send_to_thread(struct task *t, linux_pid_t tgid, linux_pid_t tid, int sig,
+                           const struct linux_siginfo *info)
+{
+    if (tid <= 0 || sig < 0 || sig > LINUX_NSIG)
+        return -LINUX_EINVAL;
+    struct task *target = task_find(tid);
+    if (!target || target->zombie || (tgid > 0 && target->tg->tgid != tgid))
+        return -LINUX_ESRCH;
+    if (!may_signal(t, target, sig))
+        return -LINUX_EPERM;
+    if (sig == 0)
+        return 0;
+    return signal_send_thread(target, sig, info);
+}
+
+SYSCALL(tkill)
+{
+    int sig = arg_int(a, 1);
+    struct linux_siginfo info = signal_info_user(t, sig, LINUX_SI_TKILL);
+    return send_to_thread(t, 0, arg_int(a, 0), sig, &info);
+}
+
+SYSCALL(tgkill)
+{
+    linux_pid_t tgid = arg_int(a, 0);
+    if (tgid <= 0)
+        return -LINUX_EINVAL;
+    int sig = arg_int(a, 2);
+    struct linux_siginfo info = signal_info_user(t, sig, LINUX_SI_TKILL);
+    return send_to_thread(t, tgid, arg_int(a, 1), sig, &info);
+}
+
+/* The siginfo of rt_[tg]sigqueueinfo: the application's, except that only
+ * a process signalling itself may pose as the kernel or as tkill. */
+static long queueinfo_in(struct task *t, uaddr_t uinfo, int sig, bool self,
+                         struct linux_siginfo *out)
+{
+    if (copy_in(t->mm, out, uinfo, sizeof(*out)) < 0)
+        return -LINUX_EFAULT;
+    if ((out->si_code >= 0 || out->si_code == LINUX_SI_TKILL) && !self)
+        return -LINUX_EPERM;
+    out->si_signo = sig;
+    return 0;
+}
+
+SYSCALL(rt_sigqueueinfo)
+{
+    linux_pid_t pid = arg_int(a, 0);
+    int sig = arg_int(a, 1);
+    struct linux_siginfo info;
+    long err = queueinfo_in(t, arg_uaddr(a, 2), sig, pid == t->tg->tgid, &info);
+    if (err)
+        return err;
+    if (sig < 0 || sig > LINUX_NSIG)
+        return -LINUX_EINVAL;
+    if (pid <= 0)
+        return -LINUX_ESRCH;
+    struct task *target = task_find(pid);
+    if (!target || target->tg->zombie)
+        return -LINUX_ESRCH;
+    return send_to_process(t, target->tg->leader, sig, &info);
+}
+
+SYSCALL(rt_tgsigqueueinfo)
+{
+    linux_pid_t tgid = arg_int(a, 0), tid = arg_int(a, 1);
+    int sig = arg_int(a, 2);
+    if (tgid <= 0 || tid <= 0)
+        return -LINUX_EINVAL;
+    struct linux_siginfo info;
+    long err = queueinfo_in(t, arg_uaddr(a, 3), sig, tgid == t->tg->tgid, &info);
+    if (err)
+        return err;
+    return send_to_thread(t, tgid, tid, sig, &info);
+}
+
+/* --- waiting --- */
+
+/* Sleeps until a signal the task does not block is pending. */
+static long sleep_for_signal(struct task *t)
+{
+    while (!signal_pending(t) && !t->exiting) {
+        int err = task_block(t, NULL);
+        if (err == -LINUX_ERESTARTSYS)
+            break;
+    }
+    return -LINUX_ERESTARTNOHAND;
+}
+
+SYSCALL(pause)
+{
+    (void)a;
+    return sleep_for_signal(t);
+}
+
+SYSCALL(rt_sigsuspend)
+{
+    if (arg_size(a, 1) != LINUX_SIGSET_SIZE)
+        return -LINUX_EINVAL;
+    uint64_t mask;
+    if (copy_in(t->mm, &mask, arg_uaddr(a, 0), sizeof(mask)) < 0)
+        return -LINUX_EFAULT;
+    signal_set_temporary_mask(t, mask);
+    return sleep_for_signal(t);
+}
+
+SYSCALL(rt_sigtimedwait)
+{
+    uaddr_t uset = arg_uaddr(a, 0), uinfo = arg_uaddr(a, 1), uts = arg_uaddr(a, 2);
+    if (arg_size(a, 3) != LINUX_SIGSET_SIZE)
+        return -LINUX_EINVAL;
+    uint64_t set;
+    if (copy_in(t->mm, &set, uset, sizeof(set)) < 0)
+        return -LINUX_EFAULT;
+    set &= ~LINUX_SIG_UNBLOCKABLE;
+    struct linux_timespec deadline, *dl = NULL;
+    if (uts) {
+        struct linux_timespec ts;
+        if (copy_in(t->mm, &ts, uts, sizeof(ts)) < 0)
+            return -LINUX_EFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= LINUX_NSEC_PER_SEC)
+            return -LINUX_EINVAL;
+        int64_t ns = ts.tv_sec > INT64_MAX / LINUX_NSEC_PER_SEC - 1
+                         ? INT64_MAX
+                         : ts.tv_sec * LINUX_NSEC_PER_SEC + ts.tv_nsec;
+        deadline = waitqueue_deadline_after(ns);
+        dl = &deadline;
+    }
+    struct linux_siginfo info;
+    int sig = signal_dequeue(t, set, &info);
+    if (!sig && !(dl && dl->tv_sec == 0 && dl->tv_nsec == 0)) {
+        /* Wait with the awaited signals unblocked, so that their arrival
+         * interrupts the sleep; they are taken here, not delivered. */
+        uint64_t saved = t->sigmask;
+        t->sigwait_set = set;
+        signal_set_mask(t, saved & ~set);
+        long err = 0;
+        while (!signal_pending(t) && err == 0)
+            err = task_block(t, dl);
+        sig = signal_dequeue(t, set, &info);
+        t->sigwait_set = 0;
+        signal_set_mask(t, saved);
+        if (!sig)
+            return err == -LINUX_ETIMEDOUT ? -LINUX_EAGAIN : -LINUX_EINTR;
+    }
+    if (!sig)
+        return -LINUX_EAGAIN;
+    if (uinfo && copy_out(t->mm, uinfo, &info, sizeof(info)) < 0)
+        return -LINUX_EFAULT;
+    return sig;
+}
+
+SYSCALL(rt_sigreturn)
+{
+    (void)a;
+    return signal_return(t);
+}
+
+SYSCALL(restart_syscall)
+{
+    (void)a;
+    long (*fn)(struct task *) = t->restart_fn;
+    t->restart_fn = NULL;
+    return fn ? fn(t) : -LINUX_EINTR;
+}
+
+/* --- pidfds --- */
+
+SYSCALL(pidfd_open)
+{
+    linux_pid_t pid = arg_int(a, 0);
+    unsigned flags = (unsigned)arg_u64(a, 1);
+    if (flags & ~(unsigned)LINUX_O_NONBLOCK)
+        return -LINUX_EINVAL;
+    if (pid <= 0)
+        return -LINUX_EINVAL;
+    struct task *p = task_find(pid);
+    /* Only thread-group leaders (PIDFD_THREAD is newer than 6.1). */
+    if (!p || p->tg->zombie || p->tg->leader != p)
+        return p && p->tg->leader != p ? -LINUX_ENOENT : -LINUX_ESRCH;
+    return pidfd_install(t, pid, (int)flags);
+}
+
+SYSCALL(pidfd_send_signal)
+{
+    int sig = arg_int(a, 1);
+    uaddr_t uinfo = arg_uaddr(a, 2);
+    if (arg_u64(a, 3) != 0)
+        return -LINUX_EINVAL;
+    linux_pid_t pid = pidfd_pid(t, arg_int(a, 0));
+    if (pid < 0)
+        return pid;
+    if (sig < 0 || sig > LINUX_NSIG)
+        return -LINUX_EINVAL;
+    struct task *p = task_find(pid);
+    if (!p || p->tg->zombie)
+        return -LINUX_ESRCH;
+    struct linux_siginfo info;
+    if (uinfo) {
+        long err = queueinfo_in(t, uinfo, sig, p->tg == t->tg, &info);
+        if (err)
+            return err;
+    } else {
+        info = signal_info_user(t, sig, LINUX_SI_USER);
+    }
+    return send_to_process(t, p->tg->leader, sig, &info);
 }

@@ -149,11 +149,10 @@ static struct timespec deadline_after(clockid_t host, const struct linux_timespe
     return d;
 }
 
-/* Sleeps until the host clock reaches deadline, without the kernel lock.
- * Returns 0, or -EINTR if the task is being torn down meanwhile.
- * TODO(signals): an interruptible wait that returns -ERESTART_RESTARTBLOCK
- * and lets the caller write the remaining time. */
-static long sleep_until(struct task *t, clockid_t host, const struct timespec *deadline)
+/* Sleeps on the host clock without the kernel lock, for clocks a wait
+ * queue cannot time (CPU-time clocks). Returns 0, or -EINTR if the task
+ * is being torn down meanwhile. */
+static long host_sleep_until(struct task *t, clockid_t host, const struct timespec *deadline)
 {
     for (;;) {
         kernel_unlock(t->k);
@@ -167,19 +166,90 @@ static long sleep_until(struct task *t, clockid_t host, const struct timespec *d
     }
 }
 
-/* The common part of nanosleep and clock_nanosleep, req already valid. */
-static long do_nanosleep(struct task *t, clockid_t host, bool abs, const struct linux_timespec *req)
+static int64_t timespec_ns(const struct timespec *ts)
 {
-    if (abs) {
-        struct timespec d = {.tv_sec = req->tv_sec, .tv_nsec = req->tv_nsec};
-        return sleep_until(t, host, &d);
+    return (int64_t)ts->tv_sec * LINUX_NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/* Sleeps until the CLOCK_MONOTONIC deadline, interruptibly: returns 0 or
+ * -ERESTARTSYS with the time left in *out_left_ns. */
+static long block_until(struct task *t, const struct linux_timespec *deadline, int64_t *out_left_ns)
+{
+    long err;
+    do {
+        err = task_block(t, deadline);
+    } while (err == 0);
+    if (err == -LINUX_ETIMEDOUT)
+        return 0;
+    struct timespec now = host_now(CLOCK_MONOTONIC);
+    int64_t left = (int64_t)deadline->tv_sec * LINUX_NSEC_PER_SEC + deadline->tv_nsec -
+                   timespec_ns(&now);
+    *out_left_ns = left > 0 ? left : 0;
+    return err;
+}
+
+/* restart_syscall after an interrupted relative sleep: on to the same
+ * deadline. */
+static long nanosleep_restart(struct task *t)
+{
+    struct linux_timespec d = t->restart_deadline;
+    int64_t left;
+    long err = block_until(t, &d, &left);
+    if (err == 0)
+        return 0;
+    if (t->restart_rem) {
+        struct linux_timespec rem = {left / LINUX_NSEC_PER_SEC, left % LINUX_NSEC_PER_SEC};
+        if (copy_out(t->mm, t->restart_rem, &rem, sizeof(rem)) < 0)
+            return -LINUX_EFAULT;
     }
-    /* Like Linux's hrtimers, a relative CLOCK_REALTIME sleep is not moved
-     * by changes of the wall clock. */
-    if (host == CLOCK_REALTIME)
-        host = CLOCK_MONOTONIC;
-    struct timespec d = deadline_after(host, req);
-    return sleep_until(t, host, &d);
+    t->restart_fn = nanosleep_restart;
+    return -LINUX_ERESTART_RESTARTBLOCK;
+}
+
+/* The common part of nanosleep and clock_nanosleep, req already valid. A
+ * signal ends the sleep: a relative one writes the time left to urem and
+ * restarts through restart_syscall (or fails with EINTR when a handler
+ * runs); an absolute one restarts as it is. */
+static long do_nanosleep(struct task *t, clockid_t host, bool abs, const struct linux_timespec *req,
+                         uaddr_t urem)
+{
+    bool wallclock = host == CLOCK_REALTIME || host == CLOCK_MONOTONIC ||
+                     host == CLOCK_BOOTTIME || host == CLOCK_TAI;
+    if (!wallclock) {
+        struct timespec d = {.tv_sec = req->tv_sec, .tv_nsec = req->tv_nsec};
+        if (!abs)
+            d = deadline_after(host, req);
+        return host_sleep_until(t, host, &d);
+    }
+    /* Everything becomes a CLOCK_MONOTONIC deadline; like Linux's hrtimers,
+     * a relative sleep is not moved by changes of the wall clock. */
+    int64_t ns;
+    if (abs) {
+        struct timespec now = host_now(host);
+        ns = (int64_t)req->tv_sec * LINUX_NSEC_PER_SEC + req->tv_nsec - timespec_ns(&now);
+        if ((int64_t)req->tv_sec > INT64_MAX / LINUX_NSEC_PER_SEC - 1)
+            ns = INT64_MAX / 2;
+    } else {
+        ns = req->tv_sec > INT64_MAX / LINUX_NSEC_PER_SEC - 1
+                 ? INT64_MAX / 2
+                 : req->tv_sec * LINUX_NSEC_PER_SEC + req->tv_nsec;
+    }
+    struct linux_timespec deadline = waitqueue_deadline_after(ns);
+    int64_t left;
+    long err = block_until(t, &deadline, &left);
+    if (err == 0)
+        return 0;
+    if (abs)
+        return -LINUX_ERESTARTNOHAND;
+    if (urem) {
+        struct linux_timespec rem = {left / LINUX_NSEC_PER_SEC, left % LINUX_NSEC_PER_SEC};
+        if (copy_out(t->mm, urem, &rem, sizeof(rem)) < 0)
+            return -LINUX_EFAULT;
+    }
+    t->restart_deadline = deadline;
+    t->restart_rem = urem;
+    t->restart_fn = nanosleep_restart;
+    return -LINUX_ERESTART_RESTARTBLOCK;
 }
 
 SYSCALL(clock_gettime)
@@ -247,7 +317,7 @@ SYSCALL(nanosleep)
     if (!timespec_valid(&req))
         return -LINUX_EINVAL;
     /* rem (arg 1) is written only when a signal cuts the sleep short. */
-    return do_nanosleep(t, CLOCK_MONOTONIC, false, &req);
+    return do_nanosleep(t, CLOCK_MONOTONIC, false, &req, arg_uaddr(a, 1));
 }
 
 SYSCALL(clock_nanosleep)
@@ -263,5 +333,5 @@ SYSCALL(clock_nanosleep)
         return -LINUX_EFAULT;
     if (!timespec_valid(&req))
         return -LINUX_EINVAL;
-    return do_nanosleep(t, host, abs, &req);
+    return do_nanosleep(t, host, abs, &req, abs ? 0 : arg_uaddr(a, 3));
 }

@@ -8,6 +8,7 @@
 #include "abi/linux/fcntl.h"
 #include "lib/panic.h"
 #include "sentry/vfs/lock.h"
+#include "sentry/vfs/poll.h"
 
 struct file *file_new(const struct file_ops *ops, int flags, void *priv)
 {
@@ -45,6 +46,8 @@ void file_put(struct file *f)
     SENTRY_ASSERT(f->refs > 0);
     if (--f->refs > 0)
         return;
+    if (f->ep_items)
+        epoll_file_release(f);
     if (f->inode)
         vfs_locks_release_file(f);
     if (f->ops->release)

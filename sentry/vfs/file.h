@@ -21,6 +21,7 @@ struct file;
 struct task;
 struct mm_object;
 struct poll_table;
+struct seqbuf;
 
 struct file_ops {
     /* pos is NULL for stream reads, else the offset to read at, advanced. An
@@ -49,6 +50,8 @@ struct file_ops {
      * changes with poll_wait(pt, ...) (sentry/vfs/poll.h). Empty slot:
      * always readable and writable (regular files). */
     unsigned (*poll)(struct file *f, struct poll_table *pt);
+    /* Extra lines of /proc/PID/fdinfo/N (Linux's show_fdinfo). */
+    void (*show_fdinfo)(struct file *f, struct seqbuf *out);
     void (*release)(struct file *f);
 };
 
@@ -65,6 +68,9 @@ struct file {
      * a page), and a fault inside a chunk discards it; 0 means bytewise. */
     uint32_t io_chunk;
     void *priv;     /* the implementation's state */
+    /* The epoll items watching this file (sentry/fs/anon/epoll.c), dropped
+     * when its last reference goes (Linux's f_ep). */
+    struct epoll_item *ep_items;
 };
 
 /* A new file with one reference owned by the caller. */

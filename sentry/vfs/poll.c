@@ -9,13 +9,16 @@
 
 void poll_table_init(struct poll_table *pt, struct task *t)
 {
-    *pt = (struct poll_table){.task = t};
+    *pt = (struct poll_table){.task = t, .key = ~0U};
 }
 
 void poll_table_release(struct poll_table *pt)
 {
-    for (int i = 0; i < pt->n; i++)
+    for (int i = 0; i < pt->n; i++) {
         waitqueue_remove(pt->entries[i].wq, &pt->entries[i].e);
+        if (pt->entries[i].file)
+            file_put(pt->entries[i].file);
+    }
     free(pt->entries);
     pt->entries = NULL;
     pt->n = pt->cap = 0;
@@ -60,12 +63,26 @@ void poll_wait(struct poll_table *pt, struct waitqueue *wq)
     }
     struct poll_entry *pe = &pt->entries[pt->n++];
     pe->wq = wq;
+    pe->file = pt->file;
+    if (pe->file)
+        file_get(pe->file);
     waitqueue_add(wq, &pe->e, pt->task);
 }
 
 unsigned file_poll(struct file *f, struct poll_table *pt)
 {
-    if (f->ops->poll)
-        return f->ops->poll(f, pt);
-    return LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLOUT | LINUX_POLLWRNORM;
+    if (!f->ops->poll)
+        return LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLOUT | LINUX_POLLWRNORM;
+    if (!pt)
+        return f->ops->poll(f, NULL);
+    struct file *outer = pt->file; /* a nested epoll polls its items' files */
+    pt->file = f;
+    unsigned mask = f->ops->poll(f, pt);
+    pt->file = outer;
+    return mask;
+}
+
+bool file_can_poll(const struct file *f)
+{
+    return f->ops->poll != NULL;
 }

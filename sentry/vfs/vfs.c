@@ -15,6 +15,7 @@
 
 #include "abi/linux/errno.h"
 #include "lib/panic.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/lock.h"
 
@@ -102,7 +103,7 @@ bool vfs_cred_is_root(const struct cred *cred)
 
 bool vfs_cred_in_group(const struct cred *cred, uint32_t gid)
 {
-    return cred->fsgid == gid;
+    return cred_in_group(cred, gid); /* fsgid or a supplementary group */
 }
 
 void vfs_init_owner(struct inode *ino, struct inode *dir, uint32_t mode, const struct cred *cred)

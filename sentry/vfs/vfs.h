@@ -384,5 +384,5 @@ void vfs_register_special_open(uint32_t ifmt, vfs_special_open_fn open);
 /* Root check for the VFS's permission rules: Linux's capable(CAP_...) for
  * the filesystem capabilities (fsuid 0). */
 bool vfs_cred_is_root(const struct cred *cred);
-/* Whether cred is in group gid (fsgid; supplementary groups later). */
+/* Whether cred is in group gid (its fsgid or a supplementary group). */
 bool vfs_cred_in_group(const struct cred *cred, uint32_t gid);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -23,13 +25,16 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
+#include <sys/ucontext.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/xattr.h>
 #include <termios.h>
@@ -135,6 +140,12 @@ static const char *const no_host_ok[] = {
     "MFD_HUGE_MASK",
     "MFD_NAME_PREFIX",  /* kernel-internal (mm/memfd.c): "memfd:" */
     "MFD_NAME_MAX_LEN", /* kernel-internal: NAME_MAX - strlen("memfd:") */
+    "CAPABILITY_VERSION_1", /* checked by hand: the kernel spells them _LINUX_... */
+    "CAPABILITY_VERSION_2",
+    "CAPABILITY_VERSION_3",
+    "CAPABILITY_U32S_1",
+    "CAPABILITY_U32S_3",
+    "USER_HZ", /* kernel-internal <asm/param.h> (the uapi HZ is 100 too) */
 };
 
 static bool in_list(const char *name, const char *const *list, size_t count)
@@ -277,6 +288,19 @@ static void glibc_structs(void)
     ABI_FIELD(G, struct linux_rlimit64, rlim_cur, struct rlimit, rlim_cur);
     ABI_FIELD(G, struct linux_rlimit64, rlim_max, struct rlimit, rlim_max);
 
+    ABI_SIZE(G, struct linux_sigcontext, struct sigcontext);
+    ABI_FIELD(G, struct linux_sigcontext, r8, struct sigcontext, r8);
+    ABI_FIELD(G, struct linux_sigcontext, rdi, struct sigcontext, rdi);
+    ABI_FIELD(G, struct linux_sigcontext, rip, struct sigcontext, rip);
+    ABI_FIELD(G, struct linux_sigcontext, eflags, struct sigcontext, eflags);
+    ABI_FIELD(G, struct linux_sigcontext, cs, struct sigcontext, cs);
+    ABI_FIELD(G, struct linux_sigcontext, err, struct sigcontext, err);
+    ABI_FIELD(G, struct linux_sigcontext, trapno, struct sigcontext, trapno);
+    ABI_FIELD(G, struct linux_sigcontext, cr2, struct sigcontext, cr2);
+    ABI_FIELD(G, struct linux_sigcontext, fpstate, struct sigcontext, fpstate);
+    ABI_SIZE(G, struct linux_fpx_sw_bytes, struct _fpx_sw_bytes);
+    ABI_FIELD(G, struct linux_fpx_sw_bytes, xstate_size, struct _fpx_sw_bytes, xstate_size);
+    ABI_SIZE(G, struct linux_sigevent, struct sigevent);
     ABI_SIZE(G, struct linux_siginfo, siginfo_t);
     ABI_FIELD(G, struct linux_siginfo, si_signo, siginfo_t, si_signo);
     ABI_FIELD(G, struct linux_siginfo, si_errno, siginfo_t, si_errno);
@@ -314,6 +338,34 @@ static void glibc_structs(void)
     ABI_FIELD(G, struct linux_flock, l_start, struct flock, l_start);
     ABI_FIELD(G, struct linux_flock, l_len, struct flock, l_len);
     ABI_FIELD(G, struct linux_flock, l_pid, struct flock, l_pid);
+
+    ABI_SIZE(G, struct linux_sockaddr_un, struct sockaddr_un);
+    ABI_FIELD(G, struct linux_sockaddr_un, sun_family, struct sockaddr_un, sun_family);
+    ABI_FIELD(G, struct linux_sockaddr_un, sun_path, struct sockaddr_un, sun_path);
+    ABI_SIZE(G, struct linux_msghdr, struct msghdr);
+    ABI_FIELD(G, struct linux_msghdr, msg_name, struct msghdr, msg_name);
+    ABI_FIELD(G, struct linux_msghdr, msg_namelen, struct msghdr, msg_namelen);
+    ABI_FIELD(G, struct linux_msghdr, msg_iov, struct msghdr, msg_iov);
+    ABI_FIELD(G, struct linux_msghdr, msg_iovlen, struct msghdr, msg_iovlen);
+    ABI_FIELD(G, struct linux_msghdr, msg_control, struct msghdr, msg_control);
+    ABI_FIELD(G, struct linux_msghdr, msg_controllen, struct msghdr, msg_controllen);
+    ABI_FIELD(G, struct linux_msghdr, msg_flags, struct msghdr, msg_flags);
+    ABI_SIZE(G, struct linux_mmsghdr, struct mmsghdr);
+    ABI_FIELD(G, struct linux_mmsghdr, msg_hdr, struct mmsghdr, msg_hdr);
+    ABI_FIELD(G, struct linux_mmsghdr, msg_len, struct mmsghdr, msg_len);
+    ABI_SIZE(G, struct linux_cmsghdr, struct cmsghdr);
+    ABI_FIELD(G, struct linux_cmsghdr, cmsg_len, struct cmsghdr, cmsg_len);
+    ABI_FIELD(G, struct linux_cmsghdr, cmsg_level, struct cmsghdr, cmsg_level);
+    ABI_FIELD(G, struct linux_cmsghdr, cmsg_type, struct cmsghdr, cmsg_type);
+    abi_const(G, "CMSG_LEN(12)", linux_cmsg_len(12), CMSG_LEN(12));
+    abi_const(G, "CMSG_SPACE(12)", linux_cmsg_space(12), CMSG_SPACE(12));
+    ABI_SIZE(G, struct linux_ucred, struct ucred);
+    ABI_FIELD(G, struct linux_ucred, pid, struct ucred, pid);
+    ABI_FIELD(G, struct linux_ucred, uid, struct ucred, uid);
+    ABI_FIELD(G, struct linux_ucred, gid, struct ucred, gid);
+    ABI_SIZE(G, struct linux_linger, struct linger);
+    ABI_FIELD(G, struct linux_linger, l_onoff, struct linger, l_onoff);
+    ABI_FIELD(G, struct linux_linger, l_linger, struct linger, l_linger);
 
     ABI_SIZE(G, struct linux_iovec, struct iovec);
     ABI_FIELD(G, struct linux_iovec, iov_base, struct iovec, iov_base);
@@ -355,6 +407,14 @@ static void glibc_structs(void)
     ABI_SIZE(G, struct linux_statx_timestamp, struct statx_timestamp);
     ABI_FIELD(G, struct linux_statx_timestamp, tv_sec, struct statx_timestamp, tv_sec);
     ABI_FIELD(G, struct linux_statx_timestamp, tv_nsec, struct statx_timestamp, tv_nsec);
+
+    ABI_SIZE(G, struct linux_pollfd, struct pollfd);
+    ABI_FIELD(G, struct linux_pollfd, fd, struct pollfd, fd);
+    ABI_FIELD(G, struct linux_pollfd, events, struct pollfd, events);
+    ABI_FIELD(G, struct linux_pollfd, revents, struct pollfd, revents);
+    ABI_SIZE(G, struct linux_epoll_event, struct epoll_event);
+    ABI_FIELD(G, struct linux_epoll_event, events, struct epoll_event, events);
+    ABI_FIELD(G, struct linux_epoll_event, data, struct epoll_event, data);
 
     /* Only the fixed part of a directory record: the name is variable. */
     abi_size(G, "struct linux_dirent64 (fixed part)", offsetof(struct linux_dirent64, d_name),

@@ -9,14 +9,18 @@
 #include <asm/ioctls.h>
 #include <asm/mman.h>
 #include <asm/prctl.h>
+#include <asm/sigcontext.h>
 #include <asm/siginfo.h>
 #include <asm/signal.h>
 #include <asm/stat.h>
 #include <asm/termbits.h>
 #include <asm/termios.h>
+#include <asm/ucontext.h>
 #include <asm/unistd_64.h>
 #include <linux/auxvec.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/eventpoll.h>
 #include <linux/falloc.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
@@ -28,11 +32,14 @@
 #include <linux/random.h>
 #include <linux/resource.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <linux/signal.h>
+#include <linux/sockios.h>
 #include <linux/stat.h>
 #include <linux/sysinfo.h>
 #include <linux/time.h>
 #include <linux/time_types.h>
+#include <linux/times.h>
 #include <linux/uio.h>
 #include <linux/utsname.h>
 #include <linux/xattr.h>
@@ -67,10 +74,37 @@ void abi_kernel_consts(void)
     /* Constants the kernel spells differently. */
     abi_const(K, "UTS_LEN", LINUX_UTS_LEN, __NEW_UTS_LEN + 1);
     abi_const(K, "RLIM_INFINITY (64-bit)", LINUX_RLIM_INFINITY, RLIM64_INFINITY);
+    abi_const(K, "_LINUX_CAPABILITY_VERSION_1", LINUX_CAPABILITY_VERSION_1,
+              _LINUX_CAPABILITY_VERSION_1);
+    abi_const(K, "_LINUX_CAPABILITY_VERSION_2", LINUX_CAPABILITY_VERSION_2,
+              _LINUX_CAPABILITY_VERSION_2);
+    abi_const(K, "_LINUX_CAPABILITY_VERSION_3", LINUX_CAPABILITY_VERSION_3,
+              _LINUX_CAPABILITY_VERSION_3);
+    abi_const(K, "_LINUX_CAPABILITY_U32S_1", LINUX_CAPABILITY_U32S_1, _LINUX_CAPABILITY_U32S_1);
+    abi_const(K, "_LINUX_CAPABILITY_U32S_3", LINUX_CAPABILITY_U32S_3, _LINUX_CAPABILITY_U32S_3);
 }
+
+/* arch/x86/include/asm/sigframe.h's rt_sigframe (not uapi), built from
+ * the uapi parts it is made of. */
+struct kernel_rt_sigframe {
+    char *pretcode;
+    struct ucontext uc;
+    struct siginfo info;
+};
 
 void abi_kernel_structs(void)
 {
+    /* <asm/ucontext.h>: the kernel's ucontext (glibc's ucontext_t is
+     * larger: its sigset_t has 1024 bits). */
+    ABI_SIZE(K, struct linux_ucontext, struct ucontext);
+    ABI_FIELD(K, struct linux_ucontext, uc_flags, struct ucontext, uc_flags);
+    ABI_FIELD(K, struct linux_ucontext, uc_stack, struct ucontext, uc_stack);
+    ABI_FIELD(K, struct linux_ucontext, uc_mcontext, struct ucontext, uc_mcontext);
+    ABI_FIELD(K, struct linux_ucontext, uc_sigmask, struct ucontext, uc_sigmask);
+    ABI_SIZE(K, struct linux_rt_sigframe, struct kernel_rt_sigframe);
+    ABI_FIELD(K, struct linux_rt_sigframe, uc, struct kernel_rt_sigframe, uc);
+    ABI_FIELD(K, struct linux_rt_sigframe, info, struct kernel_rt_sigframe, info);
+
     /* <asm/stat.h>: the x86_64 struct stat that fstat/newfstatat fill. */
     ABI_SIZE(K, struct linux_stat, struct stat);
     ABI_FIELD(K, struct linux_stat, st_dev, struct stat, st_dev);
@@ -127,6 +161,32 @@ void abi_kernel_structs(void)
     ABI_FIELD(K, struct linux_rlimit64, rlim_cur, struct rlimit64, rlim_cur);
     ABI_FIELD(K, struct linux_rlimit64, rlim_max, struct rlimit64, rlim_max);
     ABI_SIZE(K, struct linux_rlimit64, struct rlimit);
+
+    ABI_SIZE(K, struct linux_rusage, struct rusage);
+    ABI_FIELD(K, struct linux_rusage, ru_utime, struct rusage, ru_utime);
+    ABI_FIELD(K, struct linux_rusage, ru_stime, struct rusage, ru_stime);
+    ABI_FIELD(K, struct linux_rusage, ru_maxrss, struct rusage, ru_maxrss);
+    ABI_FIELD(K, struct linux_rusage, ru_nivcsw, struct rusage, ru_nivcsw);
+    ABI_SIZE(K, struct linux_tms, struct tms);
+    ABI_FIELD(K, struct linux_tms, tms_utime, struct tms, tms_utime);
+    ABI_FIELD(K, struct linux_tms, tms_stime, struct tms, tms_stime);
+    ABI_FIELD(K, struct linux_tms, tms_cutime, struct tms, tms_cutime);
+    ABI_FIELD(K, struct linux_tms, tms_cstime, struct tms, tms_cstime);
+
+    ABI_SIZE(K, struct linux_cap_header, struct __user_cap_header_struct);
+    ABI_FIELD(K, struct linux_cap_header, version, struct __user_cap_header_struct, version);
+    ABI_FIELD(K, struct linux_cap_header, pid, struct __user_cap_header_struct, pid);
+    ABI_SIZE(K, struct linux_cap_data, struct __user_cap_data_struct);
+    ABI_FIELD(K, struct linux_cap_data, effective, struct __user_cap_data_struct, effective);
+    ABI_FIELD(K, struct linux_cap_data, permitted, struct __user_cap_data_struct, permitted);
+    ABI_FIELD(K, struct linux_cap_data, inheritable, struct __user_cap_data_struct, inheritable);
+
+    ABI_SIZE(K, struct linux_robust_list_head, struct robust_list_head);
+    ABI_FIELD(K, struct linux_robust_list_head, next, struct robust_list_head, list.next);
+    ABI_FIELD(K, struct linux_robust_list_head, futex_offset, struct robust_list_head,
+              futex_offset);
+    ABI_FIELD(K, struct linux_robust_list_head, list_op_pending, struct robust_list_head,
+              list_op_pending);
 
     /* <asm-generic/siginfo.h>: the kernel's own union layout. */
     ABI_SIZE(K, struct linux_siginfo, siginfo_t);

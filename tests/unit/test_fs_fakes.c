@@ -16,12 +16,14 @@
 #include "sentry/fs/iov.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vfs/poll.h"
 
 struct kernel fake_kernel;
 struct kernel *kernel_global;
 struct task fake_task;
 static struct thread_group fake_tg;
 int fake_killed_by;
+int fake_signal_sent;
 const char *fake_root_path = "/fake/path";
 static __thread bool lock_held;
 
@@ -49,6 +51,13 @@ void task_kill_by_signal(struct task *t, int signo)
 {
     (void)t;
     fake_killed_by = signo;
+}
+
+int signal_send_thread(struct task *t, int sig, const struct linux_siginfo *info)
+{
+    (void)t, (void)info;
+    fake_signal_sent = sig;
+    return 0;
 }
 
 void fake_fs_setup(void)
@@ -331,6 +340,8 @@ void file_put(struct file *f)
     assert_true(f->refs > 0);
     if (--f->refs > 0)
         return;
+    if (f->ep_items)
+        epoll_file_release(f);
     if (f->ops && f->ops->release)
         f->ops->release(f);
     if (f->inode)

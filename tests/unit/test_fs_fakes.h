@@ -18,6 +18,7 @@
 extern struct kernel fake_kernel;
 extern struct task fake_task;      /* pid 1, kernel_global->init */
 extern int fake_killed_by;         /* task_kill_by_signal's signal, 0 if none */
+extern int fake_signal_sent;       /* signal_send_thread's signal, 0 if none */
 extern const char *fake_root_path; /* what vfs_path_string answers */
 
 /* Resets the kernel, pid 1 (comm "init", root credentials, an fd table

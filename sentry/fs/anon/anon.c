@@ -17,6 +17,7 @@
 #include "abi/linux/stat.h"
 #include "lib/panic.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/poll.h"
 #include "sentry/vfs/vfs.h"
 
 /* Internal mounts of pseudo superblocks, made on first use; they live as
@@ -120,6 +121,11 @@ static int proxy_get_pages(struct file *f, uint64_t off, uint64_t len, struct mm
     return o->ops->get_pages ? o->ops->get_pages(o, off, len, out_obj) : -LINUX_ENODEV;
 }
 
+static unsigned proxy_poll(struct file *f, struct poll_table *pt)
+{
+    return file_poll(proxied(f), pt);
+}
+
 static void proxy_release(struct file *f)
 {
     if (f->priv)
@@ -136,6 +142,7 @@ static const struct file_ops proxy_fops = {
     .ioctl = proxy_ioctl,
     .stat = proxy_stat,
     .get_pages = proxy_get_pages,
+    .poll = proxy_poll,
     .release = proxy_release,
 };
 
@@ -238,4 +245,58 @@ int anon_file_path(struct file *f, struct path *out)
     }
     inode_put(ino); /* the dentry holds it now (or it goes, with its file) */
     return err;
+}
+
+/* --- anonymous inodes (eventfd, epoll) --- */
+
+#define ANON_INODE_TYPES_MAX 8
+static struct {
+    const struct fs_type *type;
+    struct inode *ino;
+} anon_inodes[ANON_INODE_TYPES_MAX];
+
+static const struct inode_ops anon_inode_ops;
+
+/* The shared inode of type, made on first use; it lives as long as the
+ * sandbox. */
+static struct inode *anon_inode_of(const struct fs_type *type)
+{
+    int i = 0;
+    for (; i < ANON_INODE_TYPES_MAX && anon_inodes[i].type; i++) {
+        if (anon_inodes[i].type == type)
+            return anon_inodes[i].ino;
+    }
+    SENTRY_ASSERT(i < ANON_INODE_TYPES_MAX);
+    struct inode *root = inode_new(NULL, &anon_root_ops, LINUX_S_IFDIR | 0700);
+    if (!root)
+        return NULL;
+    struct superblock *sb = sb_new(type, root);
+    if (!sb) {
+        inode_put(root);
+        return NULL;
+    }
+    root->sb = sb;
+    root->attr.ino = ++sb->next_ino;
+    struct inode *ino = inode_new(sb, &anon_inode_ops, 0600);
+    if (!ino) {
+        sb_put(sb);
+        return NULL;
+    }
+    anon_inodes[i].type = type;
+    anon_inodes[i].ino = ino;
+    return ino;
+}
+
+struct file *anon_inode_file_new(const struct fs_type *type, const struct file_ops *ops, int flags,
+                                 void *priv)
+{
+    struct inode *ino = anon_inode_of(type);
+    if (!ino)
+        return NULL;
+    struct file *f = file_new(ops, flags, priv);
+    if (!f)
+        return NULL;
+    inode_get(ino);
+    f->inode = ino;
+    return f;
 }

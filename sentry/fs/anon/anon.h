@@ -17,6 +17,8 @@
 #include <stdbool.h>
 
 struct file;
+struct file_ops;
+struct fs_type;
 struct path;
 
 /* Fills *out with new references to a path standing for f. Returns 0 or
@@ -27,3 +29,11 @@ int anon_file_path(struct file *f, struct path *out);
  * opened through such a path (a pipe or memfd reopened through
  * /proc/PID/fd) has no path of its own to show. */
 bool anon_path_is_internal(const struct path *p);
+
+/* A new file on the anonymous inode of type's internal superblock
+ * (Linux's anon_inode_getfile): every file of a type shares one inode
+ * (mode 0600, no file type bits), and /proc/PID/fd/N reads
+ * "anon_inode:[NAME]" with NAME the type's name ("eventfd", "eventpoll").
+ * The caller owns the file's reference; NULL on ENOMEM. */
+struct file *anon_inode_file_new(const struct fs_type *type, const struct file_ops *ops, int flags,
+                                 void *priv);

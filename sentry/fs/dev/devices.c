@@ -13,6 +13,7 @@
 
 #include "abi/linux/errno.h"
 #include "abi/linux/fcntl.h"
+#include "abi/linux/poll.h"
 #include "sentry/fs/iov.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -155,8 +156,26 @@ static long random_ioctl(struct file *f, struct task *t, unsigned cmd, uaddr_t a
     return copy_out(t->mm, arg, &bits, sizeof(bits)) < 0 ? -LINUX_EFAULT : 0;
 }
 
+/* Linux's random_poll once the CRNG is ready: always readable and
+ * writable. /dev/urandom has no poll op (epoll refuses it), as Linux. */
+static unsigned random_poll(struct file *f, struct poll_table *pt)
+{
+    (void)f, (void)pt;
+    return LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLOUT | LINUX_POLLWRNORM;
+}
+
 /* Writes "mix entropy in": accepted and dropped. */
 static const struct file_ops random_fops = {
+    .read = random_read,
+    .write = dev_discard,
+    .pread = random_pread,
+    .pwrite = dev_pdiscard,
+    .seek = random_seek,
+    .ioctl = random_ioctl,
+    .poll = random_poll,
+};
+
+static const struct file_ops urandom_fops = {
     .read = random_read,
     .write = dev_discard,
     .pread = random_pread,
@@ -178,8 +197,10 @@ int chrdev_open_rdev(uint64_t rdev, struct file *f)
         ops = &zero_fops;
     else if (rdev == makedev(1, 7))
         ops = &full_fops;
-    else if (rdev == makedev(1, 8) || rdev == makedev(1, 9))
+    else if (rdev == makedev(1, 8))
         ops = &random_fops;
+    else if (rdev == makedev(1, 9))
+        ops = &urandom_fops;
     else if (rdev == makedev(5, 0))
         return -LINUX_ENXIO; /* no controlling terminal. TODO(ptys) */
     if (!ops)

@@ -26,10 +26,12 @@
 #include "lib/panic.h"
 #include "sentry/fs/iov.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/waitqueue.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/poll.h"
 #include "sentry/vfs/vfs.h"
 
 #define PIPE_PAGE 4096U
@@ -163,22 +165,12 @@ static void pipe_touch(struct file *f, bool modified)
         f->inode->attr.atime = now;
 }
 
-/* TODO(signals): queue SIGPIPE for delivery (Linux's send_sig). Until signal
- * delivery exists, a SIGPIPE that is neither ignored, blocked nor caught
- * takes its default action, ending the process as Linux would. */
+/* A write to a pipe without readers: SIGPIPE for the writer (Linux's
+ * send_sig(SIGPIPE, current, 0)), besides the EPIPE. */
 static void pipe_sigpipe(struct task *t)
 {
-    if (!t)
-        return;
-    uint64_t handler = t->tg->sigactions[LINUX_SIGPIPE - 1].handler;
-    if (handler == LINUX_SIG_IGN || (t->sigmask & (1ULL << (LINUX_SIGPIPE - 1))))
-        return;
-    if (handler == LINUX_SIG_DFL) {
-        task_kill_by_signal(t, LINUX_SIGPIPE);
-        return;
-    }
-    log_info("pid %d: SIGPIPE has a handler, but signal delivery is not implemented yet",
-             t->tg->tgid);
+    if (t)
+        signal_send_thread(t, LINUX_SIGPIPE, NULL);
 }
 
 /* --- read and write --- */
@@ -373,9 +365,31 @@ static void pipe_release(struct file *f)
     f->priv = NULL;
 }
 
+/* file_ops.poll: readers' readiness (data, POLLHUP) changes through
+ * rd_wait, writers' (room, POLLERR) through wr_wait. Linux registers both
+ * queues and filters wake-ups by key; registering by the requested events
+ * keeps EPOLLET close to that (see sentry/vfs/poll.h). */
+static unsigned pipe_file_poll(struct file *f, struct poll_table *pt)
+{
+    struct waitqueue *rd, *wr;
+    unsigned mask = pipe_poll(f, &rd, &wr);
+    if (pt) {
+        unsigned want = poll_requested_events(pt);
+        unsigned in = LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLRDBAND | LINUX_POLLHUP;
+        unsigned out = LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLWRBAND;
+        bool reads = file_reads(f), writes = file_writes(f);
+        if (reads && (want & (in | LINUX_POLLERR)))
+            poll_wait(pt, rd);
+        if (writes && ((want & out) || (!reads && (want & LINUX_POLLERR))))
+            poll_wait(pt, wr);
+    }
+    return mask;
+}
+
 static const struct file_ops pipe_fops = {
     .read = pipe_read,
     .write = pipe_write,
+    .poll = pipe_file_poll,
     .ioctl = pipe_ioctl,
     .stat = pipe_stat,
     .release = pipe_release,

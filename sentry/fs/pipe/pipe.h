@@ -55,8 +55,9 @@ long pipe_fcntl(struct file *f, int cmd, long arg);
 /* True if f is a pipe or an opened FIFO. */
 bool pipe_is_file(const struct file *f);
 
-/* Readiness of f as LINUX_POLL* bits (for poll/epoll). Waiters for input
- * sleep on *out_rd, for output on *out_wr (the queues the pipe wakes). */
+/* Readiness of f as LINUX_POLL* bits; the pipe's file_ops.poll is built
+ * on it. Waiters for input sleep on *out_rd, for output on *out_wr (the
+ * queues the pipe wakes). */
 unsigned pipe_poll(struct file *f, struct waitqueue **out_rd, struct waitqueue **out_wr);
 
 /* splice(2) and tee(2) support (sentry/syscalls/splice.c). f, in and out

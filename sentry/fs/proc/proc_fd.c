@@ -187,6 +187,8 @@ static int fdinfo_show(const struct kernfs_inode *ki, struct seqbuf *out)
     seqbuf_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n", (long long)f->pos,
                   (unsigned)flags, f->path.mnt ? f->path.mnt->id : 0,
                   f->inode ? (unsigned long)f->inode->attr.ino : 0UL);
+    if (f->ops->show_fdinfo)
+        f->ops->show_fdinfo(f, out);
     file_put(f);
     return 0;
 }

@@ -70,8 +70,10 @@ static void mm_figures(const struct mm *mm, struct mm_figures *out)
 
 static char task_state(const struct task *t)
 {
-    if (t->exiting)
+    if (t->zombie || t->exiting)
         return 'Z';
+    if (t->tg->stopped)
+        return 'T';
     if (t->sleep)
         return 'S';
     return 'R';

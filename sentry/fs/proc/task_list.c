@@ -32,17 +32,24 @@ static struct task *find(linux_pid_t tid)
     return NULL;
 }
 
+/* A live thread, or a process's zombie leader (a zombie process stays in
+ * /proc, state Z, until reaped). */
+static bool visible(const struct task *t)
+{
+    return !t->zombie || (t->tg->leader == t && t->tg->zombie);
+}
+
 struct task *proc_task_find(linux_pid_t tid)
 {
     struct task *t = find(tid);
-    return t && !t->zombie ? t : NULL;
+    return t && visible(t) ? t : NULL;
 }
 
 linux_pid_t proc_tgid_next(linux_pid_t from)
 {
     linux_pid_t best = 0;
     for (struct task *t = first(); t; t = next(t))
-        if (!t->zombie && t->tg->tgid >= from && (!best || t->tg->tgid < best))
+        if (visible(t) && t->tg->tgid >= from && (!best || t->tg->tgid < best))
             best = t->tg->tgid;
     return best;
 }
@@ -51,19 +58,22 @@ linux_pid_t proc_tid_next(linux_pid_t tgid, linux_pid_t from)
 {
     linux_pid_t best = 0;
     for (struct task *t = first(); t; t = next(t))
-        if (!t->zombie && t->tg->tgid == tgid && t->tid >= from && (!best || t->tid < best))
+        if (visible(t) && t->tg->tgid == tgid && t->tid >= from && (!best || t->tid < best))
             best = t->tid;
     return best;
 }
 
 void proc_task_counts(int *out_tasks, int *out_groups)
 {
-    int n = 0;
-    for (struct task *t = first(); t; t = next(t))
-        if (!t->zombie)
-            n++;
-    *out_tasks = n; /* one task per thread group until threads exist */
-    *out_groups = n;
+    int n = 0, groups = 0;
+    for (struct task *t = first(); t; t = next(t)) {
+        if (!visible(t))
+            continue;
+        n++;
+        groups += t->tg->leader == t;
+    }
+    *out_tasks = n;
+    *out_groups = groups;
 }
 
 struct task *proc_inode_task(const struct kernfs_inode *ki)

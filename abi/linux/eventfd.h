@@ -1,0 +1,6 @@
+/* eventfd2(2) flags. */
+#pragma once
+
+#define LINUX_EFD_SEMAPHORE 00000001
+#define LINUX_EFD_CLOEXEC 02000000
+#define LINUX_EFD_NONBLOCK 00004000
