@@ -243,12 +243,18 @@ void task_finish(struct task *t)
 {
     struct kernel *k = t->k;
     struct thread_group *tg = t->tg;
+    /* t may be freed below: this thread runs no task from here on. */
+    task_set_current(NULL);
     t->zombie = true;
     tg->live_threads--;
     tasks_live--;
     tg->utime_ns += t->utime_ns;
     tg->stime_ns += t->stime_ns;
     if (tg->live_threads == 0) {
+        /* The last thread: the process becomes a zombie, represented by
+         * its leader; a last thread that is not the leader goes first. */
+        if (t != tg->leader)
+            task_free(t);
         process_finish(tg);
     } else {
         /* An execve waits for the other threads to go. */

@@ -379,6 +379,8 @@ int signal_send_thread(struct task *t, int sig, const struct linux_siginfo *info
 
 void signal_force_fault(struct task *t, int sig, int code, uint64_t addr, int trapno)
 {
+    if (sig < 1 || sig > LINUX_NSIG)
+        sig = LINUX_SIGSEGV; /* a host signal the platform should not report */
     struct linux_sigaction *sa = &t->tg->sigactions[sig - 1];
     /* force_sig_info: a blocked or ignored fault signal cannot be taken,
      * so it falls back to its default action (a core-dumping death). */

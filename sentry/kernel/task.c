@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/panic.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/insn.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
 #include "sentry/mm/mm.h"
@@ -120,6 +121,22 @@ static int trapno_of(const struct pf_fault *f)
     }
 }
 
+/* The page-fault error code a signal frame reports (X86_PF_*): user mode,
+ * present for a protection fault, and write or instruction fetch, which the
+ * platform does not report: told from the faulting instruction. */
+static uint64_t fault_error_code(struct task *t, const struct pf_fault *f)
+{
+    uint64_t err = 4 | (f->mapped ? 1 : 0);
+    uint64_t rip = t->cpu.regs.rip;
+    if (f->addr == rip)
+        return err | 0x10; /* the fetch itself faulted */
+    uint8_t code[15];
+    size_t n = copy_in_partial(t->mm, code, rip, sizeof(code));
+    if (insn_writes_memory(code, n))
+        err |= 2;
+    return err;
+}
+
 /* Ends t's use of its mm: its stub thread goes if others share the mm. */
 void task_drop_mm(struct task *t, struct mm *mm)
 {
@@ -189,9 +206,10 @@ void task_run(struct task *t)
         case PF_FAULT: {
             int code;
             int err = mm_fault(t->mm, fault.addr, fault.mapped, &code);
-            t->fault_err = 4 | (fault.mapped ? 1 : 0); /* user mode, present */
             if (err == -LINUX_EFAULT && fault.mapped && t->mm->map_seq != map_seq)
                 break; /* stale: the mapping changed meanwhile; run it again */
+            if (err)
+                t->fault_err = fault_error_code(t, &fault);
             if (err == -LINUX_EFAULT)
                 signal_force_fault(t, LINUX_SIGSEGV, code, fault.addr, TRAP_PF);
             else if (err == -LINUX_EIO) /* past the end of a mapped file */

@@ -172,6 +172,7 @@ static long do_execve(struct task *t, int dirfd, uaddr_t upath, uaddr_t uargv, u
 {
     if (flags & ~(LINUX_AT_EMPTY_PATH | LINUX_AT_SYMLINK_NOFOLLOW))
         return -LINUX_EINVAL;
+    char *script_copy = NULL; /* a script's name, past the first level */
     char *path = malloc(VFS_PATH_MAX);
     char *execfn = malloc(VFS_PATH_MAX + 32);
     if (!path || !execfn) {
@@ -233,7 +234,14 @@ static long do_execve(struct task *t, int dirfd, uaddr_t upath, uaddr_t uargv, u
             goto out;
         file_put(f);
         f = NULL;
-        script_name = argv.v[0];
+        /* argv[0] is freed when the next level replaces it: keep a copy. */
+        free(script_copy);
+        script_copy = strdup(argv.v[0]);
+        if (!script_copy) {
+            err = -LINUX_ENOMEM;
+            goto out;
+        }
+        script_name = script_copy;
         err = loader_open_exec(t, LINUX_AT_FDCWD, interp, 0, 0, &f);
         if (err)
             goto out;
@@ -296,6 +304,7 @@ static long do_execve(struct task *t, int dirfd, uaddr_t upath, uaddr_t uargv, u
     task_vfork_done(t);
     err = 0;
 out:
+    free(script_copy);
     if (f)
         file_put(f);
     strings_free(&argv);

@@ -13,6 +13,7 @@
 #include "abi/linux/stat.h"
 #include "sentry/fs/anon/memfd.h"
 #include "sentry/fs/pipe/pipe.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "abi/linux/ioctl.h"
 #include "sentry/mm/mm.h"
@@ -20,6 +21,7 @@
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/syscall.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/walk.h"
 
 enum rw_kind { RW_READ, RW_WRITE, RW_PREAD, RW_PWRITE };
 
@@ -73,6 +75,22 @@ static long file_rw(struct task *t, int fd, const struct linux_iovec *uiov, int 
     if (total > 0 && nblocks == 0) {
         ret = -LINUX_EFAULT;
         goto out_put_file;
+    }
+    if (!reading && total > 0 && f->inode && mode_is(f->inode->attr.mode, LINUX_S_IFREG)) {
+        /* RLIMIT_FSIZE (generic_write_checks): EFBIG and SIGXFSZ at the
+         * limit, a short write across it. */
+        uint64_t limit = t->tg->rlimits[LINUX_RLIMIT_FSIZE].rlim_cur;
+        if (limit != LINUX_RLIM_INFINITY) {
+            int64_t at = kind == RW_PWRITE              ? pos
+                         : (f->flags & LINUX_O_APPEND) ? (int64_t)f->inode->attr.size
+                                                       : f->pos;
+            if ((uint64_t)at >= limit) {
+                signal_send_thread(t, LINUX_SIGXFSZ, NULL);
+                ret = -LINUX_EFBIG;
+                goto out_put_file;
+            }
+            nblocks = iov_truncate(blocks, nblocks, (size_t)(limit - (uint64_t)at));
+        }
     }
     switch (kind) {
     case RW_READ:

@@ -8,6 +8,7 @@
 #include "abi/linux/fcntl.h"
 #include "abi/linux/stat.h"
 #include "abi/linux/time.h"
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/fs_internal.h"
@@ -113,6 +114,18 @@ SYSCALL(fchownat)
 
 /* --- truncate --- */
 
+/* RLIMIT_FSIZE (inode_newsize_ok): a size past the limit is EFBIG, with
+ * SIGXFSZ for the caller. */
+static long fsize_ok(struct task *t, int64_t len)
+{
+    uint64_t limit = t->tg->rlimits[LINUX_RLIMIT_FSIZE].rlim_cur;
+    if (limit != LINUX_RLIM_INFINITY && (uint64_t)len > limit) {
+        signal_send_thread(t, LINUX_SIGXFSZ, NULL);
+        return -LINUX_EFBIG;
+    }
+    return 0;
+}
+
 static struct vfs_setattr truncate_attr(int64_t len)
 {
     struct vfs_setattr sa = {
@@ -146,6 +159,8 @@ SYSCALL(truncate)
         err = -LINUX_EROFS;
     else
         err = vfs_permission(&t->cred, ino, VFS_MAY_WRITE);
+    if (!err)
+        err = (int)fsize_ok(t, len);
     if (!err) {
         struct vfs_setattr sa = truncate_attr(len);
         err = vfs_setattr_inode(t, p.mnt, ino, &sa);
@@ -167,6 +182,8 @@ SYSCALL(ftruncate)
     if (!f->inode || (f->inode->attr.mode & LINUX_S_IFMT) != LINUX_S_IFREG ||
         (acc != LINUX_O_WRONLY && acc != LINUX_O_RDWR)) {
         err = -LINUX_EINVAL;
+    } else if ((err = fsize_ok(t, len)) != 0) {
+        /* past RLIMIT_FSIZE */
     } else {
         struct vfs_setattr sa = truncate_attr(len);
         /* Opened for writing: no permission check, as Linux. */

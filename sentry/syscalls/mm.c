@@ -3,6 +3,7 @@
 
 #include "abi/linux/fcntl.h"
 #include "abi/linux/mman.h"
+#include "abi/linux/resource.h"
 #include "sentry/fs/dev/devices.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -10,9 +11,30 @@
 #include "sentry/syscalls/syscall.h"
 #include "sentry/vfs/file.h"
 
+/* The address space's size, for RLIMIT_AS (Linux's total_vm). */
+static uint64_t mm_total(const struct mm *mm)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < mm->vmas.count; i++)
+        total += mm->vmas.v[i].end - mm->vmas.v[i].start;
+    return total;
+}
+
+/* may_expand_vm: growing the address space by grow bytes stays within
+ * RLIMIT_AS. */
+static bool as_limit_ok(struct task *t, uint64_t grow)
+{
+    uint64_t limit = t->tg->rlimits[LINUX_RLIMIT_AS].rlim_cur;
+    return limit == LINUX_RLIM_INFINITY || mm_total(t->mm) + grow <= limit;
+}
+
 SYSCALL(brk)
 {
-    return mm_brk(t->mm, arg_u64(a, 0));
+    uint64_t want = arg_u64(a, 0);
+    /* Past RLIMIT_AS, brk fails as Linux's does: the old break comes back. */
+    if (want > t->mm->brk && !as_limit_ok(t, want - t->mm->brk))
+        return (long)t->mm->brk;
+    return mm_brk(t->mm, want);
 }
 
 /* mmap of /dev/zero (Linux's mmap_zero): a private mapping is private
@@ -42,6 +64,8 @@ SYSCALL(mmap)
     int prot = arg_int(a, 2), flags = arg_int(a, 3), fd = arg_int(a, 4);
     if (off & ~LINUX_PAGE_MASK)
         return -LINUX_EINVAL;
+    if (len && !as_limit_ok(t, len))
+        return -LINUX_ENOMEM;
     if (flags & LINUX_MAP_ANONYMOUS)
         return mm_mmap(t->mm, addr, len, prot, flags);
     struct file *f = fdtable_get(t->fds, fd);
@@ -68,6 +92,9 @@ SYSCALL(mprotect)
 
 SYSCALL(mremap)
 {
+    uint64_t old_len = arg_u64(a, 1), new_len = arg_u64(a, 2);
+    if (new_len > old_len && !as_limit_ok(t, new_len - old_len))
+        return -LINUX_ENOMEM;
     return mm_mremap(t->mm, arg_u64(a, 0), arg_u64(a, 1), arg_u64(a, 2), arg_int(a, 3),
                      arg_u64(a, 4));
 }

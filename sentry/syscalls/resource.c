@@ -31,12 +31,12 @@ static bool capable_sys_resource(const struct task *t)
 
 /* Linux's do_prlimit(): checks new_lim and swaps it in for the thread
  * group's limit. new_lim and out_old may each be NULL. */
-static long rlimit_swap(struct task *t, unsigned resource, const struct linux_rlimit64 *new_lim,
-                        struct linux_rlimit64 *out_old)
+static long rlimit_swap(struct task *t, struct thread_group *target, unsigned resource,
+                        const struct linux_rlimit64 *new_lim, struct linux_rlimit64 *out_old)
 {
     if (resource >= LINUX_RLIM_NLIMITS)
         return -LINUX_EINVAL;
-    struct linux_rlimit64 *lim = &t->tg->rlimits[resource];
+    struct linux_rlimit64 *lim = &target->rlimits[resource];
     if (new_lim) {
         if (new_lim->rlim_cur > new_lim->rlim_max)
             return -LINUX_EINVAL;
@@ -60,11 +60,23 @@ SYSCALL(prlimit64)
     struct linux_rlimit64 new_lim, old_lim;
     if (unew && copy_in(t->mm, &new_lim, unew, sizeof(new_lim)) < 0)
         return -LINUX_EFAULT;
-    /* TODO(processes): other processes, found in the pid table, with
-     * Linux's permission check. */
-    if (pid != 0 && pid != t->tid && pid != t->tg->tgid)
-        return -LINUX_ESRCH;
-    long ret = rlimit_swap(t, resource, unew ? &new_lim : NULL, uold ? &old_lim : NULL);
+    struct thread_group *target = t->tg;
+    if (pid < 0)
+        return -LINUX_EINVAL;
+    if (pid != 0) {
+        struct task *p = task_find(pid);
+        if (!p || p->zombie)
+            return -LINUX_ESRCH;
+        target = p->tg;
+        /* check_prlimit_permission: the same user and group all round,
+         * or CAP_SYS_RESOURCE. */
+        const struct cred *c = &t->cred, *d = &p->cred;
+        bool same = c->uid == d->uid && c->uid == d->euid && c->uid == d->suid &&
+                    c->gid == d->gid && c->gid == d->egid && c->gid == d->sgid;
+        if (target != t->tg && !same && !capable_sys_resource(t))
+            return -LINUX_EPERM;
+    }
+    long ret = rlimit_swap(t, target, resource, unew ? &new_lim : NULL, uold ? &old_lim : NULL);
     if (ret < 0)
         return ret;
     /* As in Linux, a fault here leaves the new limit in place. */
@@ -77,7 +89,7 @@ SYSCALL(prlimit64)
 SYSCALL(getrlimit)
 {
     struct linux_rlimit64 lim;
-    long ret = rlimit_swap(t, arg_uint(a, 0), NULL, &lim);
+    long ret = rlimit_swap(t, t->tg, arg_uint(a, 0), NULL, &lim);
     if (ret < 0)
         return ret;
     return copy_out(t->mm, arg_uaddr(a, 1), &lim, sizeof(lim)) < 0 ? -LINUX_EFAULT : 0;
@@ -88,7 +100,7 @@ SYSCALL(setrlimit)
     struct linux_rlimit64 lim;
     if (copy_in(t->mm, &lim, arg_uaddr(a, 1), sizeof(lim)) < 0)
         return -LINUX_EFAULT;
-    return rlimit_swap(t, arg_uint(a, 0), &lim, NULL);
+    return rlimit_swap(t, t->tg, arg_uint(a, 0), &lim, NULL);
 }
 
 static struct linux_timeval ns_to_timeval(uint64_t ns)

@@ -304,8 +304,7 @@ SYSCALL(shutdown)
 
 /* SO_PEERNAME (sk_getsockopt): the peer's address, and EINVAL when the
  * buffer is longer than it (Linux's own rule). */
-static long getsockopt_peername(struct task *t, struct file *f, int len, uaddr_t uval,
-                                uaddr_t ulen)
+static long getsockopt_peername(struct task *t, struct file *f, int len, uaddr_t uval, uaddr_t ulen)
 {
     struct linux_sockaddr_un sun;
     int lv;

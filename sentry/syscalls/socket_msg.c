@@ -341,8 +341,8 @@ static void detach_fds(struct task *t, struct cmsg_out *co, struct unix_scm *scm
         int fd = fdtable_install(t->fds, scm->files[i], 0, cloexec ? LINUX_FD_CLOEXEC : 0, limit);
         if (fd < 0)
             break;
-        if (copy_out(t->mm, co->ptr + CMSG_HDR_SIZE + (uint64_t)i * sizeof(int), &fd,
-                     sizeof(fd)) < 0) {
+        if (copy_out(t->mm, co->ptr + CMSG_HDR_SIZE + (uint64_t)i * sizeof(int), &fd, sizeof(fd)) <
+            0) {
             fdtable_close(t->fds, fd);
             break;
         }
@@ -365,8 +365,7 @@ static void detach_fds(struct task *t, struct cmsg_out *co, struct unix_scm *scm
 }
 
 /* Linux's scm_recv_unix: credentials (SO_PASSCRED), then files. */
-static void scm_recv(struct task *t, struct cmsg_out *co, struct unix_recv_info *info,
-                     bool cloexec)
+static void scm_recv(struct task *t, struct cmsg_out *co, struct unix_recv_info *info, bool cloexec)
 {
     if (!co->ptr) {
         if (info->passcred || info->scm.nfiles)
@@ -375,8 +374,7 @@ static void scm_recv(struct task *t, struct cmsg_out *co, struct unix_recv_info 
         return;
     }
     if (info->passcred)
-        put_cmsg(t, co, LINUX_SOL_SOCKET, LINUX_SCM_CREDENTIALS, &info->creds,
-                 sizeof(info->creds));
+        put_cmsg(t, co, LINUX_SOL_SOCKET, LINUX_SCM_CREDENTIALS, &info->creds, sizeof(info->creds));
     if (info->scm.nfiles)
         detach_fds(t, co, &info->scm, cloexec);
 }
@@ -397,7 +395,8 @@ static long do_recvmsg(struct task *t, struct file *f, uaddr_t um, const struct 
     if (len < 0)
         return len;
     msg_flags |= (uint32_t)info->msg_flags;
-    struct cmsg_out co = {.ptr = m->msg_control, .left = m->msg_controllen, .msg_flags = &msg_flags};
+    struct cmsg_out co = {
+        .ptr = m->msg_control, .left = m->msg_controllen, .msg_flags = &msg_flags};
     scm_recv(t, &co, info, flags & LINUX_MSG_CMSG_CLOEXEC);
     if (m->msg_name) {
         err = sock_addr_out(t, &info->addr, info->addrlen, m->msg_name,
@@ -526,8 +525,8 @@ SYSCALL(recvmmsg)
         if (utimeout) {
             /* As Linux, the timeout is only looked at between messages. */
             struct linux_timespec now = waitqueue_deadline_after(0);
-            int64_t left = (end.tv_sec - now.tv_sec) * LINUX_NSEC_PER_SEC +
-                           (end.tv_nsec - now.tv_nsec);
+            int64_t left =
+                (end.tv_sec - now.tv_sec) * LINUX_NSEC_PER_SEC + (end.tv_nsec - now.tv_nsec);
             if (left < 0)
                 left = 0;
             ts.tv_sec = left / LINUX_NSEC_PER_SEC;

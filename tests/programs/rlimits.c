@@ -2,9 +2,9 @@
  *
  *  - RLIMIT_NOFILE lowered to 16: open, dup, pipe (needing two) and
  *    F_DUPFD give EMFILE at the limit, dup2 to an fd beyond it EBADF,
- *    F_DUPFD from beyond it EINVAL; raising the soft limit up to the hard
- *    one works, beyond it EINVAL; an unprivileged process cannot raise its
- *    hard limit (EPERM);
+ *    F_DUPFD from beyond it EINVAL; a soft limit above the hard one is
+ *    EINVAL; fds open above a lowered limit stay open; an unprivileged
+ *    process cannot raise its hard limit (EPERM);
  *  - RLIMIT_NPROC: root is exempt (CAP_SYS_RESOURCE / CAP_SYS_ADMIN), so a
  *    forked child first drops to an unused uid, then forks until EAGAIN:
  *    with a limit of 4 it has itself and 3 children;

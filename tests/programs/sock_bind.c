@@ -227,8 +227,7 @@ static void test_listen_accept(int type, int named_by_path)
     /* Names: the accepted socket is named as the listener. */
     glen = sizeof got;
     CHECK_RET(getsockname(a, (struct sockaddr *)&got, &glen), 0);
-    CHECK(glen == (named_by_path ? offsetof(struct sockaddr_un, sun_path) +
-                                       strlen(sun.sun_path) + 1
+    CHECK(glen == (named_by_path ? offsetof(struct sockaddr_un, sun_path) + strlen(sun.sun_path) + 1
                                  : len),
           "accepted socket name len %u", glen);
     glen = sizeof got;

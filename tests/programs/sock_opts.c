@@ -12,8 +12,7 @@ static int get_int(int fd, int name)
     int v = -12345;
     socklen_t len = sizeof v;
     int r = getsockopt(fd, SOL_SOCKET, name, &v, &len);
-    CHECK(r == 0 && len == sizeof v, "getsockopt(%d): %d len %u %s", name, r, len,
-          strerror(errno));
+    CHECK(r == 0 && len == sizeof v, "getsockopt(%d): %d len %u %s", name, r, len, strerror(errno));
     return v;
 }
 
@@ -181,8 +180,8 @@ static void test_setsockopt(void)
     memset(&lg, 0, sizeof lg);
     socklen_t len = sizeof lg;
     CHECK_RET(getsockopt(sv[0], SOL_SOCKET, SO_LINGER, &lg, &len), 0);
-    CHECK(lg.l_onoff == 1 && lg.l_linger == 5 && len == sizeof lg, "SO_LINGER %d %d",
-          lg.l_onoff, lg.l_linger);
+    CHECK(lg.l_onoff == 1 && lg.l_linger == 5 && len == sizeof lg, "SO_LINGER %d %d", lg.l_onoff,
+          lg.l_linger);
     /* Errors. */
     v = 1;
     CHECK_ERRNO(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &v, 2), EINVAL);

@@ -78,9 +78,8 @@ static void test_rights(int type)
     CHECK(count_fds() == before, "%d fds open, want %d", count_fds(), before);
     /* A peek gets its own copies; the read gets them again. */
     CHECK_RET(send_fds(sv[0], "K", 1, fds, 1, 0), 1);
-    CHECK_RET(recv_fds(sv[1], b, sizeof b, CMSG_SPACE(sizeof(int) * 4), got, 4, &n, &flags,
-                       MSG_PEEK),
-              1);
+    CHECK_RET(
+        recv_fds(sv[1], b, sizeof b, CMSG_SPACE(sizeof(int) * 4), got, 4, &n, &flags, MSG_PEEK), 1);
     CHECK(n == 1, "peeked %d fds", n);
     if (n == 1)
         close(got[0]);
@@ -130,8 +129,8 @@ static void test_rights_errors(void)
     char ctl[CMSG_SPACE(sizeof(int))] __attribute__((aligned(8)));
     memset(ctl, 0, sizeof ctl);
     struct iovec iov = {"x", 1};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                       .msg_controllen = sizeof ctl};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -188,8 +187,8 @@ static struct ucred recv_creds(int sock, int *out_flags)
     char b[1];
     char ctl[CMSG_SPACE(sizeof(struct ucred)) + 64] __attribute__((aligned(8)));
     struct iovec iov = {b, sizeof b};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                       .msg_controllen = sizeof ctl};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
     struct ucred uc = {.pid = -1};
     ssize_t r = recvmsg(sock, &m, 0);
     CHECK(r >= 0, "recvmsg: %s", strerror(errno));
@@ -207,8 +206,8 @@ static ssize_t send_creds(int sock, pid_t pid, uid_t uid, gid_t gid)
     char ctl[CMSG_SPACE(sizeof(struct ucred))] __attribute__((aligned(8)));
     memset(ctl, 0, sizeof ctl);
     struct iovec iov = {"c", 1};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                       .msg_controllen = sizeof ctl};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_CREDENTIALS;
@@ -221,8 +220,8 @@ static ssize_t send_creds(int sock, pid_t pid, uid_t uid, gid_t gid)
 static void test_creds_as_user(void *arg)
 {
     int *sv = arg;
-    REQUIRE(setresgid(1000, 1000, 1000) == 0 && setresuid(1000, 1000, 1000) == 0,
-            "setresuid: %s", strerror(errno));
+    REQUIRE(setresgid(1000, 1000, 1000) == 0 && setresuid(1000, 1000, 1000) == 0, "setresuid: %s",
+            strerror(errno));
     /* An unprivileged sender may only send its own pid and ids. */
     CHECK_RET(send_creds(sv[0], getpid(), 1000, 1000), 1);
     CHECK_ERRNO(send_creds(sv[0], getpid(), 0, 1000), EPERM);
@@ -241,8 +240,8 @@ static void test_creds(int type)
     /* Every message carries the sender's credentials, sent or not. */
     CHECK_RET(send(sv[0], "a", 1, 0), 1);
     struct ucred uc = recv_creds(sv[1], &flags);
-    CHECK(uc.pid == getpid() && uc.uid == getuid() && uc.gid == getgid(), "creds %d %u %u",
-          uc.pid, uc.uid, uc.gid);
+    CHECK(uc.pid == getpid() && uc.uid == getuid() && uc.gid == getgid(), "creds %d %u %u", uc.pid,
+          uc.uid, uc.gid);
     CHECK(flags == 0, "msg_flags %#x", flags);
     CHECK_RET(send_creds(sv[0], getpid(), getuid(), getgid()), 1);
     uc = recv_creds(sv[1], &flags);
@@ -263,14 +262,14 @@ static void test_creds(int type)
     uc = recv_creds(sv[1], &flags);
     CHECK(uc.uid == 1000 && uc.gid == 1000, "child's sent creds %u %u", uc.uid, uc.gid);
     uc = recv_creds(sv[1], &flags);
-    CHECK(uc.uid == 1000 && uc.gid == 1000 && uc.pid != getpid(), "child's creds %d %u %u",
-          uc.pid, uc.uid, uc.gid);
+    CHECK(uc.uid == 1000 && uc.gid == 1000 && uc.pid != getpid(), "child's creds %d %u %u", uc.pid,
+          uc.uid, uc.gid);
     /* A control buffer too small for the credentials: MSG_CTRUNC. */
     CHECK_RET(send(sv[0], "e", 1, 0), 1);
     char b[4], ctl[16] __attribute__((aligned(8)));
     struct iovec iov = {b, sizeof b};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                       .msg_controllen = sizeof ctl};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
     CHECK_RET(recvmsg(sv[1], &m, 0), 1);
     CHECK(m.msg_flags == MSG_CTRUNC, "msg_flags %#x", m.msg_flags);
     CHECK(m.msg_controllen == 16, "msg_controllen %zu", (size_t)m.msg_controllen);

@@ -97,7 +97,9 @@ static inline ssize_t recv_fds(int sock, void *buf, size_t len, size_t ctl_len, 
     char ctl[4096] __attribute__((aligned(8)));
     memset(ctl, 0, sizeof ctl);
     struct iovec iov = {buf, len};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl_len ? ctl : NULL,
+    struct msghdr m = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl_len ? ctl : NULL,
                        .msg_controllen = ctl_len};
     ssize_t r = recvmsg(sock, &m, flags);
     *out_nfds = 0;

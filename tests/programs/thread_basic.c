@@ -35,7 +35,6 @@ static void test_join(void)
         CHECK_RET(pthread_join(t[i], &ret), 0);
         CHECK((uintptr_t)ret == (i + 1) * 10, "thread %zu returned %p", (size_t)i, ret);
     }
-    /* pthread_exit's value reaches join too. */
 }
 
 static void *exit_with(void *arg)

@@ -18,6 +18,16 @@
 #                 (default /tmp; inside moat that is the sandbox's tmpfs)
 #   FIND_REPS     runs of the find_usr workload in each environment (default
 #                 1: it takes ~20 s under runsc; 0 skips it)
+#   PROC_REPS     runs of each process benchmark (fork ... sh_100fork) in each
+#                 environment (default 3; 0 skips them: ~25 s a rep under moat)
+#   FORK_ITERS    fork+exit+wait cycles per run (default 500)
+#   VFORK_EXEC_ITERS, SPAWN_ITERS
+#                 /bin/true started per run by vfork+execve and by posix_spawn
+#                 (default 200 each)
+#   PIPE_ITERS, FUTEX_ITERS
+#                 round trips per run (default 10000 each)
+#   PROC_TIMEOUT  seconds before one process benchmark run is abandoned
+#                 (default 60; a sandbox without threads may hang in futex)
 #   MOAT_FLAGS    extra flags for `moat do`, e.g. "--platform ptrace"
 #   RUNSC         runsc binary (default: runsc from PATH; "none" to skip)
 #   RUNSC_FLAGS   global runsc flags (default "--network=none"; runsc's
@@ -30,10 +40,17 @@
 # cached), stat (ns per call), pread (ns per 4 KiB pread of a cached 1 MiB
 # file), getdents (ns per full listing of a 1000-entry directory) and
 # find_usr (wall-clock ms of `find /usr -type f | wc -l`, find running in the
-# environment and wc outside it). The ratio columns are moat/native,
+# environment and wc outside it); then the process rows: fork (ns per
+# fork + _exit + waitpid), vfork+exec and spawn (ns per /bin/true started by
+# vfork + execve, or posix_spawn, and reaped), pipe_rtt (ns per round trip
+# of a byte between two processes over two pipes), futex_rtt (ns per round
+# trip between two threads through futex wait/wake), sh_loop (wall-clock ms
+# of `sh -c` counting to 1000 in a while loop, no forks) and sh_100fork
+# (wall-clock ms of `sh -c` running /bin/true 100 times). The ratio columns are moat/native,
 # runsc/native and moat/runsc; "n/a" means that environment is unavailable or
 # failed (its error is printed on stderr). Below the table: open+close/getpid
-# per environment (target for moat: <= 2) and the file counts find saw.
+# per environment (target for moat: <= 2), the file counts find saw, and
+# moat's fork and vfork+exec against their targets (<= 600 us, <= 1.5 ms).
 set -euo pipefail
 
 usage() {
@@ -71,6 +88,14 @@ open_iters=${OPEN_ITERS:-10000}
 stat_iters=${STAT_ITERS:-10000}
 pread_iters=${PREAD_ITERS:-10000}
 getdents_iters=${GETDENTS_ITERS:-200}
+proc_reps=${PROC_REPS:-3}
+case "$proc_reps" in '' | *[!0-9]*) echo "run.sh: PROC_REPS needs a non-negative integer" >&2; exit 2 ;; esac
+fork_iters=${FORK_ITERS:-500}
+vfork_exec_iters=${VFORK_EXEC_ITERS:-200}
+spawn_iters=${SPAWN_ITERS:-200}
+pipe_iters=${PIPE_ITERS:-10000}
+futex_iters=${FUTEX_ITERS:-10000}
+proc_timeout=${PROC_TIMEOUT:-60}
 scratch_dir=${SCRATCH_DIR:-/tmp}
 find_reps=${FIND_REPS:-1}
 case "$find_reps" in '' | *[!0-9]*) echo "run.sh: FIND_REPS needs a non-negative integer" >&2; exit 2 ;; esac
@@ -79,7 +104,8 @@ read -r -a moat_flags <<<"${MOAT_FLAGS:-}"
 read -r -a runsc_flags <<<"${RUNSC_FLAGS:---network=none}"
 
 bench_dir=$build/tools/bench
-for b in bench_getpid bench_touch bench_open bench_stat bench_pread bench_getdents; do
+for b in bench_getpid bench_touch bench_open bench_stat bench_pread bench_getdents \
+    bench_fork bench_vfork_exec bench_spawn bench_pipe bench_futex; do
     if [ ! -x "$bench_dir/$b" ]; then
         echo "run.sh: $bench_dir/$b not found; build it first: ninja -C $build" >&2
         exit 1
@@ -107,25 +133,31 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # run ENV PROG ARGS... : runs one benchmark program in ENV; stdout to stdout.
-# stdin is /dev/null: runsc would otherwise take over a terminal.
+# stdin is /dev/null: runsc would otherwise take over a terminal. A run
+# gets SIGTERM after $run_timeout s (default BENCH_TIMEOUT), SIGKILL 5 s
+# later (a sandbox may not pass SIGTERM on to a program without a handler).
 run() {
-    local env=$1
+    local env=$1 bench_timeout=${run_timeout:-$bench_timeout}
     shift
     case "$env" in
-    native) timeout "$bench_timeout" "$@" </dev/null ;;
-    moat) timeout "$bench_timeout" "$moat" "do" "${moat_flags[@]}" -- "$@" </dev/null ;;
+    native) timeout -k 5 "$bench_timeout" "$@" </dev/null ;;
+    moat) timeout -k 5 "$bench_timeout" "$moat" "do" "${moat_flags[@]}" -- "$@" </dev/null ;;
     # runsc do runs the program from the host's / (read-only, with an overlay)
     # in a fresh sandbox; cd / so that its cwd exists there too.
-    runsc) (cd / && timeout "$bench_timeout" "$runsc" "${runsc_flags[@]}" "do" "$@" </dev/null) ;;
+    runsc) (cd / && timeout -k 5 "$bench_timeout" "$runsc" "${runsc_flags[@]}" "do" "$@" </dev/null) ;;
     esac
 }
 
 # The micro benchmarks that print "bench_NAME: N iterations, X ns/op":
 # row name -> program and arguments.
 declare -A nsop_prog=([getpid]=bench_getpid [open+close]=bench_open [stat]=bench_stat
-    [pread]=bench_pread [getdents]=bench_getdents)
+    [pread]=bench_pread [getdents]=bench_getdents [fork]=bench_fork
+    [vfork+exec]=bench_vfork_exec [spawn]=bench_spawn [pipe_rtt]=bench_pipe
+    [futex_rtt]=bench_futex)
 declare -A nsop_args=([getpid]="$getpid_iters" [open+close]="$open_iters $scratch_dir"
     [stat]="$stat_iters $scratch_dir" [pread]="$pread_iters $scratch_dir"
+    [fork]="$fork_iters" [vfork+exec]="$vfork_exec_iters" [spawn]="$spawn_iters"
+    [pipe_rtt]="$pipe_iters" [futex_rtt]="$futex_iters"
     [getdents]="$getdents_iters $scratch_dir")
 
 # sample ENV NAME : one sample of benchmark NAME in ENV, appended to
@@ -134,7 +166,7 @@ sample() {
     local env=$1 name=$2 out value start end status=0
     [ -e "$tmp/$name.$env.failed" ] && return 0
     case "$name" in
-    getpid | open+close | stat | pread | getdents)
+    getpid | open+close | stat | pread | getdents | fork | vfork+exec | spawn | pipe_rtt | futex_rtt)
         local prog=${nsop_prog[$name]} args
         read -r -a args <<<"${nsop_args[$name]}"
         out=$(run "$env" "$bench_dir/$prog" "${args[@]}" 2>"$tmp/err") || status=$?
@@ -163,6 +195,24 @@ sample() {
         if [ "$status" -eq 0 ] && [ "${out:-0}" -gt 0 ]; then
             value=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) * 1000 }')
             echo "$out" >>"$tmp/find_count.$env"
+        else
+            value=
+        fi
+        ;;
+    sh_loop | sh_100fork)
+        # Wall clock of one `sh -c SCRIPT` (dash), its start-up included;
+        # the count it prints must be right.
+        local script want
+        if [ "$name" = sh_loop ]; then
+            script='i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done; echo $i' want=1000
+        else
+            script='n=0; for i in $(seq 100); do /bin/true; n=$((n+1)); done; echo $n' want=100
+        fi
+        start=$EPOCHREALTIME
+        out=$(run "$env" /bin/sh -c "$script" 2>"$tmp/err") || status=$?
+        end=$EPOCHREALTIME
+        if [ "$status" -eq 0 ] && [ "$out" = "$want" ]; then
+            value=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) * 1000 }')
         else
             value=
         fi
@@ -199,14 +249,20 @@ ratio() {
 }
 
 micro=(getpid touch startup open+close stat pread getdents)
+procs=(fork vfork+exec spawn pipe_rtt futex_rtt sh_loop sh_100fork)
 benchmarks=("${micro[@]}")
 [ "$find_reps" -eq 0 ] || benchmarks+=(find_usr)
+[ "$proc_reps" -eq 0 ] || benchmarks+=("${procs[@]}")
 declare -A units=([getpid]="ns/op" [touch]="ns/page" [startup]="ms" [open+close]="ns/op"
-    [stat]="ns/op" [pread]="ns/op" [getdents]="ns/list" [find_usr]="ms")
+    [stat]="ns/op" [pread]="ns/op" [getdents]="ns/list" [find_usr]="ms" [fork]="ns/op"
+    [vfork+exec]="ns/op" [spawn]="ns/op" [pipe_rtt]="ns/rtt" [futex_rtt]="ns/rtt"
+    [sh_loop]="ms" [sh_100fork]="ms")
 
-echo "run.sh: ${reps} reps of ${micro[*]} and $find_reps of find_usr in ${envs[*]}" \
+echo "run.sh: ${reps} reps of ${micro[*]}, $find_reps of find_usr and $proc_reps of" \
+    "${procs[*]} in ${envs[*]}" \
     "(getpid N=$getpid_iters, touch ${touch_mib} MiB, open+close/stat/pread N=$open_iters/$stat_iters/$pread_iters," \
-    "getdents N=$getdents_iters, scratch in $scratch_dir)" >&2
+    "getdents N=$getdents_iters, scratch in $scratch_dir; fork N=$fork_iters," \
+    "vfork+exec/spawn N=$vfork_exec_iters/$spawn_iters, pipe/futex N=$pipe_iters/$futex_iters)" >&2
 # Interleave environments within each rep so that drift in the machine's
 # speed affects all columns alike.
 for ((rep = 1; rep <= reps; rep++)); do
@@ -228,6 +284,17 @@ if [ "$find_reps" -gt 0 ]; then
         printf '.' >&2
     done
 fi
+# The process benchmarks, with their own (shorter) timeout: where a sandbox
+# lacks what one needs (threads, vfork's shared memory) it may hang rather
+# than fail; it is then n/a, once.
+for ((rep = 1; rep <= proc_reps; rep++)); do
+    for name in "${procs[@]}"; do
+        for env in "${envs[@]}"; do
+            run_timeout=$proc_timeout sample "$env" "$name"
+        done
+    done
+    printf '.' >&2
+done
 echo >&2
 
 fmt='%-10s %-8s %12s %12s %12s %12s %13s %11s\n'
@@ -267,4 +334,12 @@ if [ "$find_reps" -gt 0 ]; then
         echo "WARNING: find /usr -type f counted different numbers of files in different environments (or runs)"
         echo "run.sh: WARNING: find_usr file counts differ: ${line%,}" >&2
     fi
+fi
+
+# Process creation against DESIGN.md section 11's targets for moat:
+# fork+exit+wait <= 600 us, fork+exec+wait <= 1.5 ms (vfork+exec here).
+if [ "$proc_reps" -gt 0 ]; then
+    us() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { printf "%.0f us", v / 1000 }' || echo n/a; }
+    echo "process targets: moat fork $(us "$(median "$tmp/fork.moat")") (target <= 600 us)," \
+        "vfork+exec $(us "$(median "$tmp/vfork+exec.moat")") (target <= 1500 us)"
 fi

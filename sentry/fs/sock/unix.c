@@ -1,9 +1,8 @@
 /* AF_UNIX sockets: the socket object, its receive queue, sending and
- * receiving for the three types, shutdown, poll and socket options (see
- * unix.h). Follows Linux's net/unix/af_unix.c and net/core/sock.c closely,
- * so that byte counts, flow control, the order of error checks and errno
- * values match; unix_conn.c has naming and connections (bind, listen,
- * connect, accept).
+ * receiving for the three types, shutdown and poll (see unix.h). Follows Linux's net/unix/af_unix.c
+ * and net/core/sock.c closely, so that byte counts, flow control, the order of error checks and
+ * errno values match; unix_conn.c has naming and connections (bind, listen, connect, accept),
+ * unix_opt.c the socket options.
  *
  * Lifetimes: a unix_sock is reference counted. Its file holds one
  * reference, the peer pointer of its peer another, each queued buffer one
@@ -36,8 +35,6 @@
 #include "abi/linux/stat.h"
 #include "lib/panic.h"
 #include "sentry/fs/iov.h"
-#include "abi/linux/capability.h"
-#include "sentry/kernel/cred.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -45,34 +42,22 @@
 #include "sentry/vfs/poll.h"
 #include "sentry/vfs/vfs.h"
 
-/* Linux's default and maximum buffer sizes (/proc/sys/net/core/
- * {w,r}mem_{default,max}) and the floors of SO_SNDBUF/SO_RCVBUF. */
-#define SOCK_WMEM_DEFAULT 212992
-#define SOCK_WMEM_MAX 212992
-#define SOCK_RMEM_DEFAULT 212992
-#define SOCK_RMEM_MAX 212992
-#define SOCK_MIN_SNDBUF 4608 /* 2 * (2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff))) */
-#define SOCK_MIN_RCVBUF 2304
-
 /* The skb geometry behind Linux's memory accounting (x86_64, 4 KiB
  * pages): a buffer's truesize is its kmalloc'ed head (data aligned to 64
  * bytes plus struct skb_shared_info) plus struct sk_buff plus its page
  * fragments. */
 #define SKB_SHINFO_SIZE 320
 #define SKB_STRUCT_SIZE 256
-#define SKB_MAX_HEAD0 (4096 - SKB_SHINFO_SIZE)      /* SKB_MAX_HEAD(0) */
-#define SKB_MAX_ALLOC (16384 - SKB_SHINFO_SIZE)     /* SKB_MAX_ORDER(0, 2) */
+#define SKB_MAX_HEAD0 (4096 - SKB_SHINFO_SIZE)  /* SKB_MAX_HEAD(0) */
+#define SKB_MAX_ALLOC (16384 - SKB_SHINFO_SIZE) /* SKB_MAX_ORDER(0, 2) */
 #define UNIX_SKB_FRAGS_SZ 32768
 #define SKB_MAX_FRAGS 17
 #define UNIX_STREAM_SKB_MAX (SKB_MAX_HEAD0 + UNIX_SKB_FRAGS_SZ)
 
-
-/* The unprivileged range of SO_PRIORITY, and overflowuid/gid. */
-#define SOCK_PRIO_MAX_USER 6
+/* overflowuid/gid: the ids of a message sent without credentials. */
 #define OVERFLOW_ID 65534
 
 static struct superblock *sockfs_sb;
-static uint64_t next_cookie = 1;
 
 /* --- application data --- */
 
@@ -153,8 +138,7 @@ static size_t kmalloc_size(size_t n)
 
 static size_t skb_truesize(size_t linear, size_t frags)
 {
-    return kmalloc_size(align64(linear) + SKB_SHINFO_SIZE) + SKB_STRUCT_SIZE +
-           page_round_up(frags);
+    return kmalloc_size(align64(linear) + SKB_SHINFO_SIZE) + SKB_STRUCT_SIZE + page_round_up(frags);
 }
 
 /* A stream buffer of size bytes: what fits a page head, the rest in page
@@ -204,7 +188,7 @@ static size_t skb_left(const struct unix_skb *skb)
 }
 
 /* Linux's unix_writable: a quarter of the send buffer or less in flight. */
-static bool usock_writable(const struct unix_sock *u)
+bool usock_writable(const struct unix_sock *u)
 {
     return u->state != UNIX_LISTEN && (u->wmem + 1) * 4 <= (size_t)u->sndbuf;
 }
@@ -296,8 +280,8 @@ static void skb_maybe_add_creds(struct unix_skb *skb, const struct unix_sock *u,
         return;
     if (u->passcred || other->passcred || !other->has_file) {
         skb->has_creds = true;
-        skb->creds = (struct linux_ucred){
-            .pid = t->tg->tgid, .uid = t->cred.uid, .gid = t->cred.gid};
+        skb->creds =
+            (struct linux_ucred){.pid = t->tg->tgid, .uid = t->cred.uid, .gid = t->cred.gid};
     }
 }
 
@@ -313,8 +297,8 @@ static bool skb_creds_equal(const struct unix_skb *skb, bool has, const struct l
 {
     if (skb->has_creds != has)
         return false;
-    return !has || (skb->creds.pid == c->pid && skb->creds.uid == c->uid &&
-                    skb->creds.gid == c->gid);
+    return !has ||
+           (skb->creds.pid == c->pid && skb->creds.uid == c->uid && skb->creds.gid == c->gid);
 }
 
 /* Gives the files of skb to scm: moved, or (peek) new references. */
@@ -378,12 +362,12 @@ struct unix_sock *usock_alloc(int type)
 
 void usock_init_peercred(struct unix_sock *u, const struct task *t)
 {
-    u->peercred = (struct linux_ucred){
-        .pid = t->tg->tgid, .uid = t->cred.euid, .gid = t->cred.egid};
+    u->peercred =
+        (struct linux_ucred){.pid = t->tg->tgid, .uid = t->cred.euid, .gid = t->cred.egid};
 }
 
 /* Linux's sock_error: takes the pending error. */
-static int usock_error(struct unix_sock *u)
+int usock_error(struct unix_sock *u)
 {
     int err = u->err;
     u->err = 0;
@@ -604,8 +588,7 @@ static bool peer_wait_ready(void *arg)
 }
 
 static long unix_dgram_sendmsg(struct task *t, struct unix_sock *u, struct sock_data *d,
-                               const struct unix_scm *scm, const void *addr, int addrlen,
-                               int flags)
+                               const struct unix_scm *scm, const void *addr, int addrlen, int flags)
 {
     size_t len = d->left;
     struct unix_sock *other = NULL; /* a reference */
@@ -703,8 +686,8 @@ out_free:
     return err;
 }
 
-long unix_sendmsg(struct file *f, struct sock_data *d, const struct unix_scm *scm,
-                  const void *addr, int addrlen, int flags)
+long unix_sendmsg(struct file *f, struct sock_data *d, const struct unix_scm *scm, const void *addr,
+                  int addrlen, int flags)
 {
     struct unix_sock *u = f->priv;
     struct task *t = task_current();
@@ -784,9 +767,9 @@ static long unix_stream_recvmsg(struct unix_sock *u, struct sock_data *d, int fl
         return -LINUX_EOPNOTSUPP;
     bool peek = flags & LINUX_MSG_PEEK;
     size_t size = d->left;
-    size_t target = (flags & LINUX_MSG_WAITALL) ? size
-                                                : ((size_t)u->rcvlowat < size ? (size_t)u->rcvlowat
-                                                                              : size);
+    size_t target = (flags & LINUX_MSG_WAITALL)
+                        ? size
+                        : ((size_t)u->rcvlowat < size ? (size_t)u->rcvlowat : size);
     if (target == 0)
         target = 1;
     struct sock_wait w;
@@ -1195,8 +1178,7 @@ int unix_socket_new(struct task *t, int type, int flags, struct file **out_file)
     return err;
 }
 
-int unix_socketpair(struct task *t, int type, int flags, struct file **out_a,
-                    struct file **out_b)
+int unix_socketpair(struct task *t, int type, int flags, struct file **out_a, struct file **out_b)
 {
     struct unix_sock *a = usock_alloc(type);
     struct unix_sock *b = usock_alloc(type);
@@ -1285,274 +1267,4 @@ int unix_getname(struct file *f, bool peer, struct linux_sockaddr_un *out_addr, 
         *out_len = u->addrlen;
     }
     return 0;
-}
-
-/* --- socket options (Linux's sk_getsockopt / sk_setsockopt) --- */
-
-/* A timeout in jiffies as struct timeval (sock_get_timeout). */
-static void timeo_to_timeval(long timeo, int64_t out[2])
-{
-    if (timeo == SOCK_TIMEO_MAX) {
-        out[0] = out[1] = 0;
-    } else {
-        out[0] = timeo / SOCK_HZ;
-        out[1] = (timeo % SOCK_HZ) * 1000000 / SOCK_HZ;
-    }
-}
-
-/* sock_set_timeout: a struct timeval (old and new layouts are the same
- * size on x86_64) into jiffies, rounded up. */
-static int timeval_to_timeo(const void *val, int len, long *out)
-{
-    int64_t tv[2];
-    if (len < (int)sizeof(tv))
-        return -LINUX_EINVAL;
-    memcpy(tv, val, sizeof(tv));
-    if (tv[1] < 0 || tv[1] >= 1000000)
-        return -LINUX_EDOM;
-    if (tv[0] < 0) {
-        *out = 0; /* Linux: a negative time means "do not wait" */
-        return 0;
-    }
-    long v = SOCK_TIMEO_MAX;
-    if ((tv[0] || tv[1]) && tv[0] < SOCK_TIMEO_MAX / SOCK_HZ - 1)
-        v = (long)tv[0] * SOCK_HZ + (long)((tv[1] + 1000000 / SOCK_HZ - 1) / (1000000 / SOCK_HZ));
-    *out = v;
-    return 0;
-}
-
-static bool capable(const struct task *t, int cap)
-{
-    return cred_capable(&t->cred, cap);
-}
-
-/* sockopt_capable(CAP_NET_RAW) || sockopt_capable(CAP_NET_ADMIN) */
-static bool capable_net(const struct task *t)
-{
-    return capable(t, LINUX_CAP_NET_RAW) || capable(t, LINUX_CAP_NET_ADMIN);
-}
-
-int unix_getsockopt(struct file *f, int name, void *out_val, int *out_len)
-{
-    struct unix_sock *u = f->priv;
-    int v = 0;
-    switch (name) {
-    case LINUX_SO_DEBUG:
-        v = u->opt_debug;
-        break;
-    case LINUX_SO_DONTROUTE:
-        v = u->opt_dontroute;
-        break;
-    case LINUX_SO_BROADCAST:
-        v = u->opt_broadcast;
-        break;
-    case LINUX_SO_SNDBUF:
-        v = u->sndbuf;
-        break;
-    case LINUX_SO_RCVBUF:
-        v = u->rcvbuf;
-        break;
-    case LINUX_SO_REUSEADDR:
-        v = u->opt_reuseaddr;
-        break;
-    case LINUX_SO_REUSEPORT:
-        v = 0;
-        break;
-    case LINUX_SO_KEEPALIVE:
-        v = u->opt_keepalive;
-        break;
-    case LINUX_SO_TYPE:
-        v = u->type;
-        break;
-    case LINUX_SO_PROTOCOL:
-        v = 0; /* AF_UNIX sockets keep no protocol number */
-        break;
-    case LINUX_SO_DOMAIN:
-        v = LINUX_AF_UNIX;
-        break;
-    case LINUX_SO_ERROR:
-        v = -usock_error(u);
-        break;
-    case LINUX_SO_OOBINLINE:
-        v = u->opt_oobinline;
-        break;
-    case LINUX_SO_NO_CHECK:
-        v = u->opt_no_check;
-        break;
-    case LINUX_SO_PRIORITY:
-        v = u->priority;
-        break;
-    case LINUX_SO_LINGER: {
-        struct linux_linger l = {u->linger_on, u->linger_secs};
-        memcpy(out_val, &l, sizeof(l));
-        *out_len = sizeof(l);
-        return 0;
-    }
-    case LINUX_SO_BSDCOMPAT:
-        v = 0;
-        break;
-    case LINUX_SO_PASSSEC:
-        v = u->opt_passsec;
-        break;
-    case LINUX_SO_MARK:
-        v = (int)u->mark;
-        break;
-    case LINUX_SO_RCVTIMEO_OLD:
-    case LINUX_SO_RCVTIMEO_NEW:
-    case LINUX_SO_SNDTIMEO_OLD:
-    case LINUX_SO_SNDTIMEO_NEW: {
-        bool rcv = name == LINUX_SO_RCVTIMEO_OLD || name == LINUX_SO_RCVTIMEO_NEW;
-        int64_t tv[2];
-        timeo_to_timeval(rcv ? u->rcvtimeo : u->sndtimeo, tv);
-        memcpy(out_val, tv, sizeof(tv));
-        *out_len = sizeof(tv);
-        return 0;
-    }
-    case LINUX_SO_RCVLOWAT:
-        v = u->rcvlowat;
-        break;
-    case LINUX_SO_SNDLOWAT:
-        v = 1;
-        break;
-    case LINUX_SO_PASSCRED:
-        v = u->passcred;
-        break;
-    case LINUX_SO_PEERCRED:
-        memcpy(out_val, &u->peercred, sizeof(u->peercred));
-        *out_len = sizeof(u->peercred);
-        return 0;
-    case LINUX_SO_ACCEPTCONN:
-        v = u->state == UNIX_LISTEN;
-        break;
-    case LINUX_SO_PEEK_OFF:
-        v = u->peek_off;
-        break;
-    case LINUX_SO_COOKIE: {
-        if (!u->cookie)
-            u->cookie = next_cookie++;
-        memcpy(out_val, &u->cookie, sizeof(u->cookie));
-        *out_len = sizeof(u->cookie);
-        return 0;
-    }
-    default:
-        return -LINUX_ENOPROTOOPT;
-    }
-    memcpy(out_val, &v, sizeof(v));
-    *out_len = sizeof(v);
-    return 0;
-}
-
-static void set_sndbuf(struct unix_sock *u, int val)
-{
-    if (val > INT_MAX / 2)
-        val = INT_MAX / 2;
-    u->sndbuf = val * 2 > SOCK_MIN_SNDBUF ? val * 2 : SOCK_MIN_SNDBUF;
-    /* sk_write_space: wake writers if there is room now. */
-    if (usock_writable(u))
-        waitqueue_wake_all(&u->wq);
-}
-
-static void set_rcvbuf(struct unix_sock *u, int val)
-{
-    if (val > INT_MAX / 2)
-        val = INT_MAX / 2;
-    u->rcvbuf = val * 2 > SOCK_MIN_RCVBUF ? val * 2 : SOCK_MIN_RCVBUF;
-}
-
-int unix_setsockopt(struct file *f, int name, const void *val, int len)
-{
-    struct unix_sock *u = f->priv;
-    struct task *t = task_current();
-    if (len < (int)sizeof(int))
-        return -LINUX_EINVAL;
-    int v;
-    memcpy(&v, val, sizeof(v));
-    bool on = v != 0;
-    switch (name) {
-    case LINUX_SO_DEBUG:
-        if (on && !capable(t, LINUX_CAP_NET_ADMIN))
-            return -LINUX_EACCES;
-        u->opt_debug = on;
-        return 0;
-    case LINUX_SO_REUSEADDR:
-        u->opt_reuseaddr = on;
-        return 0;
-    case LINUX_SO_REUSEPORT:
-        return on ? -LINUX_EOPNOTSUPP : 0; /* inet sockets only */
-    case LINUX_SO_DONTROUTE:
-        u->opt_dontroute = on;
-        return 0;
-    case LINUX_SO_BROADCAST:
-        u->opt_broadcast = on;
-        return 0;
-    case LINUX_SO_SNDBUF:
-        set_sndbuf(u, (unsigned)v > SOCK_WMEM_MAX ? SOCK_WMEM_MAX : v);
-        return 0;
-    case LINUX_SO_SNDBUFFORCE:
-        if (!capable(t, LINUX_CAP_NET_ADMIN))
-            return -LINUX_EPERM;
-        set_sndbuf(u, v < 0 ? 0 : v);
-        return 0;
-    case LINUX_SO_RCVBUF:
-        set_rcvbuf(u, (unsigned)v > SOCK_RMEM_MAX ? SOCK_RMEM_MAX : v);
-        return 0;
-    case LINUX_SO_RCVBUFFORCE:
-        if (!capable(t, LINUX_CAP_NET_ADMIN))
-            return -LINUX_EPERM;
-        set_rcvbuf(u, v < 0 ? 0 : v);
-        return 0;
-    case LINUX_SO_KEEPALIVE:
-        u->opt_keepalive = on;
-        return 0;
-    case LINUX_SO_OOBINLINE:
-        u->opt_oobinline = on;
-        return 0;
-    case LINUX_SO_NO_CHECK:
-        u->opt_no_check = on;
-        return 0;
-    case LINUX_SO_PRIORITY:
-        if ((v < 0 || v > SOCK_PRIO_MAX_USER) && !capable_net(t))
-            return -LINUX_EPERM;
-        u->priority = v;
-        return 0;
-    case LINUX_SO_LINGER: {
-        struct linux_linger l;
-        if (len < (int)sizeof(l))
-            return -LINUX_EINVAL;
-        memcpy(&l, val, sizeof(l));
-        u->linger_on = l.l_onoff != 0;
-        if (l.l_onoff)
-            u->linger_secs = l.l_linger;
-        return 0;
-    }
-    case LINUX_SO_BSDCOMPAT:
-        return 0;
-    case LINUX_SO_PASSCRED:
-        u->passcred = on;
-        return 0;
-    case LINUX_SO_PASSSEC:
-        u->opt_passsec = on;
-        return 0;
-    case LINUX_SO_RCVTIMEO_OLD:
-    case LINUX_SO_RCVTIMEO_NEW:
-        return timeval_to_timeo(val, len, &u->rcvtimeo);
-    case LINUX_SO_SNDTIMEO_OLD:
-    case LINUX_SO_SNDTIMEO_NEW:
-        return timeval_to_timeo(val, len, &u->sndtimeo);
-    case LINUX_SO_RCVLOWAT:
-        if (v < 0)
-            v = INT_MAX;
-        u->rcvlowat = v ? v : 1;
-        return 0;
-    case LINUX_SO_MARK:
-        if (!capable_net(t))
-            return -LINUX_EPERM;
-        u->mark = (uint32_t)v;
-        return 0;
-    case LINUX_SO_PEEK_OFF:
-        u->peek_off = v;
-        return 0;
-    default:
-        return -LINUX_ENOPROTOOPT;
-    }
 }

@@ -38,17 +38,17 @@ struct mm;
 struct task;
 
 /* Kernel-internal limits, Linux's values. */
-#define UNIX_SCM_MAX_FD 253      /* SCM_MAX_FD: files per message */
-#define SOCK_ADDR_MAX 128        /* sizeof(struct sockaddr_storage) */
+#define UNIX_SCM_MAX_FD 253 /* SCM_MAX_FD: files per message */
+#define SOCK_ADDR_MAX 128   /* sizeof(struct sockaddr_storage) */
 #define SOCK_TYPE_MASK 0xf
-#define SOCK_TYPE_MAX 11         /* SOCK_MAX: SOCK_PACKET + 1 */
-#define SOCK_OPTMEM_MAX 131072   /* /proc/sys/net/core/optmem_max */
+#define SOCK_TYPE_MAX 11       /* SOCK_MAX: SOCK_PACKET + 1 */
+#define SOCK_OPTMEM_MAX 131072 /* /proc/sys/net/core/optmem_max */
 
 /* The data of one send or receive: application iovecs copied at the time
  * of the copy (sendmsg/recvmsg: a fault is seen where it happens), or
  * sentry-memory iovecs the caller translated (file read/write ops). */
 struct sock_data {
-    struct mm *mm;                  /* set: uiov is used */
+    struct mm *mm; /* set: uiov is used */
     const struct linux_iovec *uiov;
     const struct iovec *iov;
     int count;
@@ -76,8 +76,7 @@ void unix_scm_release(struct unix_scm *scm);
  * SOCK_SEQPACKET (the caller maps SOCK_RAW and checks the rest); flags:
  * LINUX_O_NONBLOCK. The caller owns one reference to each file. */
 int unix_socket_new(struct task *t, int type, int flags, struct file **out_file);
-int unix_socketpair(struct task *t, int type, int flags, struct file **out_a,
-                    struct file **out_b);
+int unix_socketpair(struct task *t, int type, int flags, struct file **out_a, struct file **out_b);
 
 /* True if f is a socket (else the socket calls fail with ENOTSOCK). */
 bool unix_is_socket(const struct file *f);
@@ -88,17 +87,17 @@ bool unix_is_socket(const struct file *f);
  * with MSG_DONTWAIT already added for an O_NONBLOCK file. Returns the
  * bytes sent (a stream may send part), or -errno; EPIPE on a stream
  * without MSG_NOSIGNAL also sends SIGPIPE, as Linux. */
-long unix_sendmsg(struct file *f, struct sock_data *d, const struct unix_scm *scm,
-                  const void *addr, int addrlen, int flags);
+long unix_sendmsg(struct file *f, struct sock_data *d, const struct unix_scm *scm, const void *addr,
+                  int addrlen, int flags);
 
 /* What a receive brings beside the data. */
 struct unix_recv_info {
-    int msg_flags;             /* MSG_TRUNC */
-    bool passcred;             /* SO_PASSCRED: creds must be delivered */
-    struct linux_ucred creds;  /* the sender's (for passcred) */
-    struct unix_scm scm;       /* received files (creds unused): the caller's */
+    int msg_flags;            /* MSG_TRUNC */
+    bool passcred;            /* SO_PASSCRED: creds must be delivered */
+    struct linux_ucred creds; /* the sender's (for passcred) */
+    struct unix_scm scm;      /* received files (creds unused): the caller's */
     struct linux_sockaddr_un addr;
-    int addrlen;               /* the sender's address; 0 when unnamed */
+    int addrlen; /* the sender's address; 0 when unnamed */
 };
 
 /* recvmsg core: returns the bytes received (for a datagram with MSG_TRUNC,

@@ -340,8 +340,7 @@ int unix_connect(struct file *f, const void *addr, int addrlen)
 static bool accept_ready(void *arg)
 {
     struct unix_sock *u = arg;
-    return u->accept_head || u->err || (u->shutdown & UNIX_RCV_SHUTDOWN) ||
-           u->state != UNIX_LISTEN;
+    return u->accept_head || u->err || (u->shutdown & UNIX_RCV_SHUTDOWN) || u->state != UNIX_LISTEN;
 }
 
 int unix_accept(struct file *f, int flags, struct file **out_file)

@@ -1,5 +1,6 @@
-/* Internals of AF_UNIX sockets shared by unix.c (sockets, data, options)
- * and unix_conn.c (names and connections). See unix.h.
+/* Internals of AF_UNIX sockets shared by unix.c (sockets, data),
+ * unix_conn.c (names and connections) and unix_opt.c (options). See
+ * unix.h.
  *
  * Lock order: the kernel lock. */
 #pragma once
@@ -40,24 +41,24 @@ struct unix_skb {
     struct file **files;      /* SCM_RIGHTS in flight: references */
     int nfiles;
     bool has_creds;
-    bool peeked;              /* an empty datagram seen by a peek at an offset */
+    bool peeked; /* an empty datagram seen by a peek at an offset */
     struct linux_ucred creds;
 };
 
 struct unix_sock {
     int refs;
-    int type;           /* LINUX_SOCK_STREAM, _DGRAM or _SEQPACKET */
-    int state;          /* UNIX_CLOSE ... */
-    uint8_t shutdown;   /* UNIX_*_SHUTDOWN */
-    bool dead;          /* released: its file is gone */
-    bool has_file;      /* false for a connection not accepted yet */
-    int err;            /* sk_err: a pending error (positive) */
+    int type;               /* LINUX_SOCK_STREAM, _DGRAM or _SEQPACKET */
+    int state;              /* UNIX_CLOSE ... */
+    uint8_t shutdown;       /* UNIX_*_SHUTDOWN */
+    bool dead;              /* released: its file is gone */
+    bool has_file;          /* false for a connection not accepted yet */
+    int err;                /* sk_err: a pending error (positive) */
     struct unix_sock *peer; /* a reference */
 
     struct unix_skb *rq_head, **rq_tail;
     unsigned rq_len;
-    uint64_t rq_seq;    /* buffers ever queued (stream readers wait for more) */
-    int peek_off;       /* SO_PEEK_OFF: -1 off */
+    uint64_t rq_seq; /* buffers ever queued (stream readers wait for more) */
+    int peek_off;    /* SO_PEEK_OFF: -1 off */
     /* A listener's connections not accepted yet (references). */
     struct unix_sock *accept_head, **accept_tail, *accept_next;
     unsigned accept_len;
@@ -91,6 +92,15 @@ struct unix_sock {
     struct waitqueue peer_wait;
 };
 
+/* Linux's default and maximum buffer sizes (/proc/sys/net/core/
+ * {w,r}mem_{default,max}) and the floors of SO_SNDBUF/SO_RCVBUF. */
+#define SOCK_WMEM_DEFAULT 212992
+#define SOCK_WMEM_MAX 212992
+#define SOCK_RMEM_DEFAULT 212992
+#define SOCK_RMEM_MAX 212992
+#define SOCK_MIN_SNDBUF 4608 /* 2 * (2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff))) */
+#define SOCK_MIN_RCVBUF 2304
+
 /* Jiffies of SO_RCVTIMEO/SO_SNDTIMEO (CONFIG_HZ=250, as Debian and
  * Fedora build Linux), and "no timeout". */
 #define SOCK_HZ 250
@@ -115,6 +125,10 @@ struct unix_sock *usock_alloc(int type);
 void usock_get(struct unix_sock *u);
 void usock_put(struct unix_sock *u);
 void usock_init_peercred(struct unix_sock *u, const struct task *t);
+/* Linux's sock_error: takes the pending error as -errno (0: none). */
+int usock_error(struct unix_sock *u);
+/* Linux's unix_writable: a quarter of SO_SNDBUF or less in flight. */
+bool usock_writable(const struct unix_sock *u);
 /* A socket file for u (which the file then owns), flags LINUX_O_NONBLOCK. */
 int usock_file_new(struct task *t, struct unix_sock *u, int flags, struct file **out_file);
 void unix_release_sock(struct unix_sock *u, bool embryo);
