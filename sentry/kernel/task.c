@@ -188,6 +188,8 @@ void task_run(struct task *t)
             if (t->exiting)
                 break;
         }
+        if (t->mm->inval_count)
+            mm_apply_invalidations(t->mm);
         struct pf_fault fault;
         uint64_t map_seq = t->mm->map_seq;
         uint64_t run_start = now_ns();

@@ -38,6 +38,7 @@ struct mm *mm_fork(struct mm *parent)
     struct mm *mm = calloc(1, sizeof(*mm));
     if (!mm)
         return NULL;
+    mm_list_add(mm);
     mm->refs = 1;
     mm->vmas.refs = &mm_vma_refs;
     mm->mmap_base = parent->mmap_base;

@@ -112,6 +112,65 @@ void mm_release_pages(uint64_t mf_off, uint64_t len)
         memfile_free(run, end - run);
 }
 
+/* --- the list of every mm, and invalidations --- */
+
+static struct mm *mm_all;
+
+/* truncate_pagecache's unmap_mapping_range: pages of obj past new_size
+ * leave every address space mapping them, so that the next access finds
+ * the object's new end (SIGBUS) instead of a stale page. The ranges are
+ * queued: each mm's own tasks apply them (mm_apply_invalidations). */
+static void mm_object_shrunk(struct mm_object *obj, uint64_t new_size)
+{
+    uint64_t keep = page_round_up(new_size);
+    for (struct mm *mm = mm_all; mm; mm = mm->all_next) {
+        for (size_t i = 0; i < mm->vmas.count; i++) {
+            const struct vma *v = &mm->vmas.v[i];
+            if (v->obj != obj || v->obj_off + (v->end - v->start) <= keep)
+                continue;
+            uint64_t start = v->obj_off >= keep ? v->start : v->start + (keep - v->obj_off);
+            struct mm_range *r =
+                realloc(mm->inval, (mm->inval_count + 1) * sizeof(*mm->inval));
+            if (!r)
+                panic("mm: out of memory queueing an invalidation");
+            mm->inval = r;
+            mm->inval[mm->inval_count++] = (struct mm_range){start, v->end};
+        }
+    }
+}
+
+void mm_apply_invalidations(struct mm *mm)
+{
+    for (size_t i = 0; i < mm->inval_count; i++) {
+        mm->map_seq++;
+        platform->as_unmap(mm->as, mm->inval[i].start, mm->inval[i].end - mm->inval[i].start);
+    }
+    free(mm->inval);
+    mm->inval = NULL;
+    mm->inval_count = 0;
+}
+
+void mm_list_add(struct mm *mm)
+{
+    mm_object_shrink_hook = mm_object_shrunk;
+    mm->all_prev = NULL;
+    mm->all_next = mm_all;
+    if (mm_all)
+        mm_all->all_prev = mm;
+    mm_all = mm;
+}
+
+static void mm_list_remove(struct mm *mm)
+{
+    if (mm->all_prev)
+        mm->all_prev->all_next = mm->all_next;
+    else if (mm_all == mm)
+        mm_all = mm->all_next;
+    if (mm->all_next)
+        mm->all_next->all_prev = mm->all_prev;
+    free(mm->inval);
+}
+
 struct mm *mm_new(void)
 {
     struct mm *mm = calloc(1, sizeof(*mm));
@@ -122,6 +181,7 @@ struct mm *mm_new(void)
         free(mm);
         return NULL;
     }
+    mm_list_add(mm);
     mm->refs = 1;
     mm->mmap_base = PF_TASK_SIZE;
     mm->vmas.refs = &mm_vma_refs;
@@ -138,6 +198,7 @@ void mm_put(struct mm *mm)
     SENTRY_ASSERT(mm->refs > 0);
     if (--mm->refs > 0)
         return;
+    mm_list_remove(mm);
     platform->as_release(mm->as);
     vma_set_free(&mm->vmas);
     pma_set_free(&mm->pmas, mm_release_pages);

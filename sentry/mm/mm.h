@@ -38,6 +38,16 @@ struct mm {
      * (another thread of the mm already resolved it): retried, not
      * signalled. */
     uint64_t map_seq;
+    /* Every mm, for invalidations that reach mms other than the caller's
+     * (a file shrunk under a shared mapping). */
+    struct mm *all_prev, *all_next;
+    /* Ranges to drop from the platform's address space, applied by the
+     * next task of this mm to pass mm_apply_invalidations (only a thread
+     * running in the address space can change it). */
+    struct mm_range {
+        uint64_t start, end;
+    } *inval;
+    size_t inval_count;
 };
 
 /* A new, empty address space with its platform half. NULL on failure. The
@@ -49,6 +59,9 @@ struct mm *mm_new(void);
  * NULL on failure. */
 struct mm *mm_fork(struct mm *parent);
 int mm_fork_attach(struct mm *mm);
+/* Drops the ranges queued by invalidations from mm's platform address
+ * space: called by a task of mm before it runs application code. */
+void mm_apply_invalidations(struct mm *mm);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 

@@ -59,3 +59,6 @@ static inline uint64_t vma_obj_page(const struct vma *v, uint64_t addr)
 /* The address just past the last page of v backed by its object (pages
  * beyond are past the end of the file: SIGBUS); v->start if none is. */
 uint64_t mm_vma_obj_end(const struct vma *v);
+
+/* Adds a new mm to the list of every mm (mm.c). */
+void mm_list_add(struct mm *mm);

@@ -214,10 +214,15 @@ static void obj_zero(struct mm_object *obj, uint64_t off, uint64_t end, bool for
     }
 }
 
+void (*mm_object_shrink_hook)(struct mm_object *obj, uint64_t new_size);
+
 int mm_object_resize(struct mm_object *obj, uint64_t new_size)
 {
-    if (new_size < obj->size)
+    if (new_size < obj->size) {
         obj_zero(obj, new_size, page_round_up(obj->size), true);
+        if (mm_object_shrink_hook)
+            mm_object_shrink_hook(obj, new_size);
+    }
     obj->size = new_size;
     return 0;
 }

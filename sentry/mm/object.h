@@ -78,6 +78,9 @@ static inline uint64_t mm_object_pages(const struct mm_object *obj)
  * and punches the pages past it (see the file comment). Returns 0 or
  * -LINUX_ENOMEM. */
 int mm_object_resize(struct mm_object *obj, uint64_t new_size);
+/* Called when an object shrinks, so that address spaces drop the pages
+ * past its new end (set by sentry/mm/mm.c; NULL in tests without mms). */
+extern void (*mm_object_shrink_hook)(struct mm_object *obj, uint64_t new_size);
 
 /* Makes pages [first, first + count) present (all must be below
  * mm_object_pages()): allocates memory-file space and calls populate for
