@@ -45,6 +45,8 @@
 #define L_CLONE_UNTRACED 0x00800000ULL
 #define L_CLONE_CHILD_SETTID 0x01000000ULL
 #define L_CLONE_IO 0x80000000ULL
+#define L_CLONE_CLEAR_SIGHAND 0x100000000ULL
+#define L_CLONE_INTO_CGROUP 0x200000000ULL
 #define L_CLONE_NS_MASK 0x7e020080ULL /* L_CLONE_NEW* */
 
 #define L_WNOHANG 0x00000001
@@ -315,7 +317,7 @@ static int processes_of(linux_uid_t uid)
 }
 
 long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid, uaddr_t ctid,
-               uint64_t tls)
+               uint64_t tls, uaddr_t upidfd)
 {
     struct kernel *k = parent->k;
     int exit_signal = (int)(flags & 0xff);
@@ -330,7 +332,9 @@ long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid,
         return -LINUX_EINVAL;
     if ((flags & L_CLONE_THREAD) && (flags & L_CLONE_PARENT) == 0 && exit_signal)
         exit_signal = 0; /* threads send nothing at exit */
-    if ((flags & L_CLONE_PIDFD) && (flags & L_CLONE_PARENT_SETTID) && ptid == ctid)
+    if ((flags & L_CLONE_PIDFD) && (flags & L_CLONE_PARENT_SETTID) && ptid == upidfd)
+        return -LINUX_EINVAL;
+    if ((flags & L_CLONE_CLEAR_SIGHAND) && (flags & L_CLONE_SIGHAND))
         return -LINUX_EINVAL;
     if ((flags & L_CLONE_PIDFD) && (flags & L_CLONE_THREAD))
         return -LINUX_EINVAL;
@@ -406,6 +410,12 @@ long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid,
         tg->ppid = (flags & L_CLONE_PARENT) && parent->tg->ppid ? parent->tg->ppid
                                                                  : parent->tg->tgid;
         memcpy(tg->sigactions, parent->tg->sigactions, sizeof(tg->sigactions));
+        /* clone3's CLONE_CLEAR_SIGHAND: handlers back to the default;
+         * ignored signals stay ignored (flush_signal_handlers). */
+        if (flags & L_CLONE_CLEAR_SIGHAND)
+            for (int i = 0; i < LINUX_NSIG; i++)
+                if (tg->sigactions[i].handler != LINUX_SIG_IGN)
+                    memset(&tg->sigactions[i], 0, sizeof(tg->sigactions[i]));
         memcpy(tg->rlimits, parent->tg->rlimits, sizeof(tg->rlimits));
         tg->pgid = parent->tg->pgid;
         tg->sid = parent->tg->sid;
@@ -477,11 +487,10 @@ long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid,
     }
     c->thread = thread;
     if (flags & L_CLONE_PIDFD) {
-        /* clone() returns the pidfd through the parent_tid pointer. */
         int fd = pidfd_install(parent, pid, 0);
         int32_t v = fd;
         if (fd >= 0)
-            copy_out(parent->mm, ptid, &v, sizeof(v));
+            copy_out(parent->mm, upidfd, &v, sizeof(v));
     }
     if (flags & L_CLONE_VFORK) {
         /* Linux's vfork wait is killable only; ours ends with a fatal

@@ -172,10 +172,12 @@ struct task *task_list_next(const struct task *t);
 /* The live or zombie task with thread id tid, or NULL. */
 struct task *task_find(linux_pid_t tid);
 
-/* fork/vfork/clone of a new process (sentry/kernel/process.c): returns the
- * child's pid or -errno. */
+/* fork/vfork/clone/clone3 of a new process or thread (sentry/kernel/
+ * process.c): returns the child's tid or -errno. flags holds the exit
+ * signal in its low byte, as clone's; upidfd is where CLONE_PIDFD's fd
+ * goes (clone: ptid). */
 long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid, uaddr_t ctid,
-               uint64_t tls);
+               uint64_t tls, uaddr_t upidfd);
 /* execve's de_thread: ends every other thread of t's process and makes t
  * its leader. Returns 0, or -EINTR when t is killed meanwhile. */
 int task_exec_kill_others(struct task *t);

@@ -265,3 +265,4 @@ long sys_timer_getoverrun(struct task *t, const struct syscall_args *a);
 long sys_timer_delete(struct task *t, const struct syscall_args *a);
 long sys_pidfd_open(struct task *t, const struct syscall_args *a);
 long sys_pidfd_send_signal(struct task *t, const struct syscall_args *a);
+long sys_clone3(struct task *t, const struct syscall_args *a);

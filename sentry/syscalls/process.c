@@ -110,20 +110,68 @@ SYSCALL(arch_prctl)
 SYSCALL(fork)
 {
     (void)a;
-    return task_fork(t, SYS_SIGCHLD, 0, 0, 0, 0);
+    return task_fork(t, SYS_SIGCHLD, 0, 0, 0, 0, 0);
 }
 
 SYSCALL(vfork)
 {
     (void)a;
-    return task_fork(t, SYS_CLONE_VM | SYS_CLONE_VFORK | SYS_SIGCHLD, 0, 0, 0, 0);
+    return task_fork(t, SYS_CLONE_VM | SYS_CLONE_VFORK | SYS_SIGCHLD, 0, 0, 0, 0, 0);
 }
 
 /* x86_64 order: flags, stack, parent_tid, child_tid, tls. */
 SYSCALL(clone)
 {
-    return task_fork(t, arg_u64(a, 0), arg_uaddr(a, 1), arg_uaddr(a, 2), arg_uaddr(a, 3),
-                     arg_u64(a, 4));
+    /* Only the low 32 bits are clone's flags (and exit signal). With
+     * CLONE_PIDFD the fd goes where parent_tid points. */
+    uint64_t flags = arg_u64(a, 0) & 0xffffffffULL;
+    return task_fork(t, flags, arg_uaddr(a, 1), arg_uaddr(a, 2), arg_uaddr(a, 3), arg_u64(a, 4),
+                     arg_uaddr(a, 2));
+}
+
+/* struct clone_args (include/uapi/linux/sched.h), up to CLONE_ARGS_SIZE_VER2. */
+struct linux_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0 64
+#define CLONE_ARGS_SIZE_MAX 4096 /* PAGE_SIZE */
+#define CLONE3_FLAGS_KNOWN 0x3fffffff00ULL /* every CLONE_* flag of Linux 6.1 */
+
+SYSCALL(clone3)
+{
+    uaddr_t uargs = arg_uaddr(a, 0);
+    size_t size = arg_size(a, 1);
+    if (size < CLONE_ARGS_SIZE_VER0)
+        return -LINUX_EINVAL;
+    if (size > CLONE_ARGS_SIZE_MAX)
+        return -LINUX_E2BIG;
+    struct linux_clone_args ca;
+    memset(&ca, 0, sizeof(ca));
+    size_t known = size < sizeof(ca) ? size : sizeof(ca);
+    if (copy_in(t->mm, &ca, uargs, known) < 0)
+        return -LINUX_EFAULT;
+    /* copy_struct_from_user: a larger struct's unknown tail must be zero. */
+    for (size_t off = known; off < size; off += 8) {
+        uint8_t tail[8] = {0};
+        size_t n = size - off < 8 ? size - off : 8;
+        if (copy_in(t->mm, tail, uargs + off, n) < 0)
+            return -LINUX_EFAULT;
+        for (size_t i = 0; i < n; i++)
+            if (tail[i])
+                return -LINUX_E2BIG;
+    }
+    /* clone3_args_valid. */
+    if ((ca.flags & 0xff) || (ca.flags & ~CLONE3_FLAGS_KNOWN) || ca.exit_signal > 64 ||
+        (!ca.stack && ca.stack_size) || (ca.stack && !ca.stack_size))
+        return -LINUX_EINVAL;
+    if (ca.set_tid || ca.set_tid_size)
+        return ca.set_tid_size > 32 ? -LINUX_EINVAL : -LINUX_EPERM; /* no pid namespaces */
+    if (ca.flags & 0x200000000ULL) /* CLONE_INTO_CGROUP: no cgroups */
+        return -LINUX_EBADF;
+    uint64_t stack = ca.stack ? ca.stack + ca.stack_size : 0;
+    return task_fork(t, ca.flags | ca.exit_signal, stack, ca.parent_tid, ca.child_tid, ca.tls,
+                     ca.pidfd);
 }
 
 #define W_NOHANG 0x00000001
