@@ -51,12 +51,9 @@ bool waitqueue_active(const struct waitqueue *wq)
     return wq->first != NULL;
 }
 
-void waitqueue_add(struct waitqueue *wq, struct waitqueue_entry *e, struct task *t)
+/* Appends e to wq. */
+static void waitqueue_link(struct waitqueue *wq, struct waitqueue_entry *e)
 {
-    kernel_assert_held(t->k);
-    e->task = t;
-    e->func = NULL;
-    e->priv = NULL;
     e->next = NULL;
     e->prev = wq->last;
     if (wq->last)
@@ -66,6 +63,15 @@ void waitqueue_add(struct waitqueue *wq, struct waitqueue_entry *e, struct task 
     wq->last = e;
 }
 
+void waitqueue_add(struct waitqueue *wq, struct waitqueue_entry *e, struct task *t)
+{
+    kernel_assert_held(t->k);
+    e->task = t;
+    e->func = NULL;
+    e->priv = NULL;
+    waitqueue_link(wq, e);
+}
+
 void waitqueue_add_func(struct waitqueue *wq, struct waitqueue_entry *e,
                         void (*func)(struct waitqueue_entry *e), void *priv)
 {
@@ -73,13 +79,7 @@ void waitqueue_add_func(struct waitqueue *wq, struct waitqueue_entry *e,
     e->task = NULL;
     e->func = func;
     e->priv = priv;
-    e->next = NULL;
-    e->prev = wq->last;
-    if (wq->last)
-        wq->last->next = e;
-    else
-        wq->first = e;
-    wq->last = e;
+    waitqueue_link(wq, e);
 }
 
 void waitqueue_remove(struct waitqueue *wq, struct waitqueue_entry *e)

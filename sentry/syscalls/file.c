@@ -436,3 +436,30 @@ SYSCALL(fcntl)
         return fdtable_get_flags(t->fds, fd) < 0 ? -LINUX_EBADF : -LINUX_EINVAL;
     }
 }
+
+long fd_install_pair(struct task *t, struct file *a, struct file *b, int fd_flags, uaddr_t uout)
+{
+    uint64_t limit = t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur;
+    int fds[2];
+    long ret = fds[0] = fdtable_install(t->fds, a, 0, fd_flags, limit);
+    if (ret < 0)
+        goto out_put_files;
+    ret = fds[1] = fdtable_install(t->fds, b, 0, fd_flags, limit);
+    if (ret < 0)
+        goto out_close_first;
+    if (copy_out(t->mm, uout, fds, sizeof(fds)) < 0) {
+        ret = -LINUX_EFAULT;
+        goto out_close_both;
+    }
+    ret = 0;
+    goto out_put_files;
+
+out_close_both:
+    fdtable_close(t->fds, fds[1]);
+out_close_first:
+    fdtable_close(t->fds, fds[0]);
+out_put_files:
+    file_put(a);
+    file_put(b);
+    return ret;
+}

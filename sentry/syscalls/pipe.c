@@ -24,30 +24,8 @@ static long do_pipe2(struct task *t, uaddr_t fildes, int flags)
     int err = pipe_create(t, flags & (LINUX_O_NONBLOCK | LINUX_O_DIRECT), &rf, &wf);
     if (err)
         return err;
-    uint64_t limit = t->tg->rlimits[LINUX_RLIMIT_NOFILE].rlim_cur;
     int fd_flags = (flags & LINUX_O_CLOEXEC) ? LINUX_FD_CLOEXEC : 0;
-    int fds[2];
-    long ret = fds[0] = fdtable_install(t->fds, rf, 0, fd_flags, limit);
-    if (ret < 0)
-        goto out_put_files;
-    ret = fds[1] = fdtable_install(t->fds, wf, 0, fd_flags, limit);
-    if (ret < 0)
-        goto out_close_read;
-    if (copy_out(t->mm, fildes, fds, sizeof(fds)) < 0) {
-        ret = -LINUX_EFAULT;
-        goto out_close_both;
-    }
-    ret = 0;
-    goto out_put_files;
-
-out_close_both:
-    fdtable_close(t->fds, fds[1]);
-out_close_read:
-    fdtable_close(t->fds, fds[0]);
-out_put_files:
-    file_put(rf);
-    file_put(wf);
-    return ret;
+    return fd_install_pair(t, rf, wf, fd_flags, fildes);
 }
 
 SYSCALL(pipe)

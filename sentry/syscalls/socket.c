@@ -147,28 +147,7 @@ SYSCALL(socketpair)
     if (ret)
         return ret;
     int fd_flags = (flags & LINUX_SOCK_CLOEXEC) ? LINUX_FD_CLOEXEC : 0;
-    int fds[2];
-    ret = fds[0] = fdtable_install(t->fds, fa, 0, fd_flags, nofile_limit(t));
-    if (ret < 0)
-        goto out_put_files;
-    ret = fds[1] = fdtable_install(t->fds, fb, 0, fd_flags, nofile_limit(t));
-    if (ret < 0)
-        goto out_close_first;
-    if (copy_out(t->mm, usv, fds, sizeof(fds)) < 0) {
-        ret = -LINUX_EFAULT;
-        goto out_close_both;
-    }
-    ret = 0;
-    goto out_put_files;
-
-out_close_both:
-    fdtable_close(t->fds, fds[1]);
-out_close_first:
-    fdtable_close(t->fds, fds[0]);
-out_put_files:
-    file_put(fa);
-    file_put(fb);
-    return ret;
+    return fd_install_pair(t, fa, fb, fd_flags, usv);
 }
 
 SYSCALL(bind)

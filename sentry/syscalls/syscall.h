@@ -74,3 +74,10 @@ void syscall_dispatch(struct task *t);
 
 /* Handlers, one family per file. */
 #define SYSCALL(name) long sys_##name(struct task *t, const struct syscall_args *a)
+
+struct file;
+/* pipe2 and socketpair: installs a and b as two new fds of t (lowest
+ * free, fd_flags, RLIMIT_NOFILE) and writes the two numbers to uout; on a
+ * failure neither fd stays. Takes over the caller's references to a and
+ * b. Returns 0 or -errno. */
+long fd_install_pair(struct task *t, struct file *a, struct file *b, int fd_flags, uaddr_t uout);

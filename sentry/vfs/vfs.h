@@ -237,6 +237,26 @@ void path_get(const struct path *p);
 void path_put(struct path *p);
 /* A new superblock with a root dentry for root_inode (taking its reference). */
 struct superblock *sb_new(const struct fs_type *type, struct inode *root_inode);
+/* The superblock of an internal filesystem never mounted (pipefs,
+ * sockfs): an empty root directory, inode 1, with root_ops and mode
+ * (permission bits); new inodes number from 2. NULL on ENOMEM. */
+static inline struct superblock *sb_new_internal(const struct fs_type *type,
+                                                 const struct inode_ops *root_ops,
+                                                 uint32_t root_mode)
+{
+    struct inode *root = inode_new(NULL, root_ops, LINUX_S_IFDIR | root_mode);
+    if (!root)
+        return NULL;
+    struct superblock *sb = sb_new(type, root);
+    if (!sb) {
+        inode_put(root);
+        return NULL;
+    }
+    root->sb = sb;
+    root->attr.ino = 1;
+    sb->next_ino = 2;
+    return sb;
+}
 void sb_get(struct superblock *sb);
 void sb_put(struct superblock *sb);
 /* A new anonymous-device number for a superblock's st_dev. */

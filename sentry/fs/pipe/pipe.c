@@ -891,21 +891,9 @@ static const struct inode_ops pipefs_root_ops;
 
 static struct superblock *pipefs_get_sb(void)
 {
-    if (pipefs_sb)
-        return pipefs_sb;
-    struct inode *root = inode_new(NULL, &pipefs_root_ops, LINUX_S_IFDIR | 0600);
-    if (!root)
-        return NULL;
-    struct superblock *sb = sb_new(&pipefs_type, root);
-    if (!sb) {
-        inode_put(root);
-        return NULL;
-    }
-    root->sb = sb;
-    root->attr.ino = 1;
-    sb->next_ino = 2;
-    pipefs_sb = sb;
-    return sb;
+    if (!pipefs_sb)
+        pipefs_sb = sb_new_internal(&pipefs_type, &pipefs_root_ops, 0600);
+    return pipefs_sb;
 }
 
 int pipe_create(struct task *t, int flags, struct file **out_read, struct file **out_write)

@@ -1120,21 +1120,9 @@ static const struct inode_ops sockfs_inode_ops;
 
 static struct superblock *sockfs_get_sb(void)
 {
-    if (sockfs_sb)
-        return sockfs_sb;
-    struct inode *root = inode_new(NULL, &sockfs_inode_ops, LINUX_S_IFDIR | 0555);
-    if (!root)
-        return NULL;
-    struct superblock *sb = sb_new(&sockfs_type, root);
-    if (!sb) {
-        inode_put(root);
-        return NULL;
-    }
-    root->sb = sb;
-    root->attr.ino = 1;
-    sb->next_ino = 2;
-    sockfs_sb = sb;
-    return sb;
+    if (!sockfs_sb)
+        sockfs_sb = sb_new_internal(&sockfs_type, &sockfs_inode_ops, 0555);
+    return sockfs_sb;
 }
 
 int usock_file_new(struct task *t, struct unix_sock *u, int flags, struct file **out_file)
