@@ -517,14 +517,9 @@ int task_exec_kill_others(struct task *t)
     struct thread_group *tg = t->tg;
     if (tg->live_threads > 1) {
         tg->exec_task = t;
-        for (struct task *c = list_first; c; c = c->list_next) {
-            if (c->tg != tg || c == t || c->zombie)
-                continue;
-            c->exiting = true;
-            task_interrupt(c);
-            if (c->ctx)
-                platform->interrupt(c->ctx);
-        }
+        for (struct task *c = list_first; c; c = c->list_next)
+            if (c->tg == tg && c != t && !c->zombie)
+                task_end_soon(c);
         /* Killable only, like Linux's de_thread. */
         while (!exec_alone(t)) {
             bool pending = t->interrupt_pending;

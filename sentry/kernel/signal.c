@@ -249,11 +249,7 @@ static void group_kill(struct thread_group *tg, int status)
     }
     tg->stopped = false;
     waitqueue_wake_all(&tg->stop_wq);
-    for_each_thread(tg, c)
-    {
-        c->exiting = true;
-        signal_wake(c);
-    }
+    for_each_thread(tg, c) task_end_soon(c);
 }
 
 /* Linux's prepare_signal: the side effects of sending sig, and whether it

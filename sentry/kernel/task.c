@@ -18,6 +18,7 @@
 #include "sentry/kernel/insn.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/process.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscall.h"
 #include "sentry/vfs/file.h"
@@ -74,20 +75,23 @@ void task_exit(struct task *t, int status, bool group)
             tg->exit_code = status;
         }
         /* Every other thread goes too (zap_other_threads). */
-        for (struct task *c = task_list_first(); c; c = task_list_next(c)) {
-            if (c->tg != tg || c == t || c->zombie || c->exiting)
-                continue;
-            c->exiting = true;
-            task_interrupt(c);
-            if (c->ctx)
-                platform->interrupt(c->ctx);
-        }
+        for (struct task *c = task_list_first(); c; c = task_list_next(c))
+            if (c->tg == tg && c != t && !c->zombie && !c->exiting)
+                task_end_soon(c);
         waitqueue_wake_all(&tg->stop_wq);
     } else if (!tg->exiting) {
         /* exit(2) of the last thread is the process's exit. */
         tg->exit_code = status;
     }
     t->exiting = true;
+}
+
+void task_end_soon(struct task *t)
+{
+    t->exiting = true;
+    task_interrupt(t);
+    if (t->ctx && t != task_current_or_null())
+        platform->interrupt(t->ctx);
 }
 
 void task_kill_by_signal(struct task *t, int signo)
@@ -168,19 +172,12 @@ static void task_release(struct task *t)
     task_vfork_done(t);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void task_run(struct task *t)
 {
     struct kernel *k = t->k;
     task_set_current(t);
     kernel_lock(k);
-    uint64_t sentry_start = now_ns();
+    uint64_t sentry_start = ktimer_now();
     while (!t->exiting && !k->exited) {
         /* Signals that arrived while the task was elsewhere, and stops. */
         if (t->interrupt_pending) {
@@ -192,13 +189,13 @@ void task_run(struct task *t)
             mm_apply_invalidations(t->mm);
         struct pf_fault fault;
         uint64_t map_seq = t->mm->map_seq;
-        uint64_t run_start = now_ns();
+        uint64_t run_start = ktimer_now();
         t->stime_ns += run_start - sentry_start;
         t->run_start_ns = run_start;
         kernel_unlock(k);
         enum pf_event ev = platform->run(t->ctx, t->mm->as, &t->cpu, &fault);
         kernel_lock(k);
-        sentry_start = now_ns();
+        sentry_start = ktimer_now();
         t->run_start_ns = 0;
         t->utime_ns += sentry_start - run_start;
         switch (ev) {
@@ -232,7 +229,7 @@ void task_run(struct task *t)
         if (t->interrupt_pending || t->restart_code || t->restore_sigmask)
             signal_deliver(t);
     }
-    t->stime_ns += now_ns() - sentry_start;
+    t->stime_ns += ktimer_now() - sentry_start;
     task_release(t);
     task_finish(t);
     kernel_unlock(k);

@@ -156,6 +156,9 @@ void task_run(struct task *t);
 /* Ends the task; with group set, the whole thread group, with wait status
  * status. Does not return to the caller's syscall: the loop stops. */
 void task_exit(struct task *t, int status, bool group);
+/* Makes t end: its waits return, its application code stops, and its
+ * task loop finishes (any thread; the kernel lock held). */
+void task_end_soon(struct task *t);
 /* Terminates the thread group as if by an uncaught signal signo. */
 void task_kill_by_signal(struct task *t, int signo);
 /* SIGCHLD with CLD_STOPPED/CLD_CONTINUED for tg's parent, and a wake-up of

@@ -150,7 +150,9 @@ SYSCALL(socketpair)
     return fd_install_pair(t, fa, fb, fd_flags, usv);
 }
 
-SYSCALL(bind)
+/* bind and connect: a socket fd and an address from the application. */
+static long sock_addr_op(struct task *t, const struct syscall_args *a,
+                         int (*op)(struct file *f, const void *addr, int addrlen))
 {
     long ret;
     struct file *f = sock_fd_get(t, arg_int(a, 0), &ret);
@@ -160,9 +162,14 @@ SYSCALL(bind)
     int addrlen = arg_int(a, 2);
     ret = sock_addr_in(t, arg_uaddr(a, 1), addrlen, addr);
     if (!ret)
-        ret = unix_bind(f, addr, addrlen);
+        ret = op(f, addr, addrlen);
     file_put(f);
     return ret;
+}
+
+SYSCALL(bind)
+{
+    return sock_addr_op(t, a, unix_bind);
 }
 
 SYSCALL(listen)
@@ -181,17 +188,7 @@ SYSCALL(listen)
 
 SYSCALL(connect)
 {
-    long ret;
-    struct file *f = sock_fd_get(t, arg_int(a, 0), &ret);
-    if (!f)
-        return ret;
-    char addr[SOCK_ADDR_MAX + 1];
-    int addrlen = arg_int(a, 2);
-    ret = sock_addr_in(t, arg_uaddr(a, 1), addrlen, addr);
-    if (!ret)
-        ret = unix_connect(f, addr, addrlen);
-    file_put(f);
-    return ret;
+    return sock_addr_op(t, a, unix_connect);
 }
 
 static long do_accept4(struct task *t, int fd, uaddr_t uaddr, uaddr_t ulen, int flags)
