@@ -493,14 +493,9 @@ long task_fork(struct task *parent, uint64_t flags, uaddr_t stack, uaddr_t ptid,
             copy_out(parent->mm, upidfd, &v, sizeof(v));
     }
     if (flags & L_CLONE_VFORK) {
-        /* Linux's vfork wait is killable only; ours ends with a fatal
-         * signal or pid 1's death. */
-        while (c->vfork_pending && !parent->exiting && !parent->tg->exiting) {
-            bool pending = parent->interrupt_pending;
-            parent->interrupt_pending = false;
-            waitqueue_wait(&c->vfork_wq, parent, vfork_released, c, NULL);
-            parent->interrupt_pending |= pending;
-        }
+        /* Linux's vfork wait is killable only: it ends with a fatal
+         * signal or pid 1's death (both set parent->exiting). */
+        waitqueue_wait_killable(&c->vfork_wq, parent, vfork_released, c);
         signal_recalc(parent);
     }
     return pid;
@@ -521,12 +516,7 @@ int task_exec_kill_others(struct task *t)
             if (c->tg == tg && c != t && !c->zombie)
                 task_end_soon(c);
         /* Killable only, like Linux's de_thread. */
-        while (!exec_alone(t)) {
-            bool pending = t->interrupt_pending;
-            t->interrupt_pending = false;
-            waitqueue_wait(&tg->exec_wq, t, exec_alone, t, NULL);
-            t->interrupt_pending |= pending;
-        }
+        waitqueue_wait_killable(&tg->exec_wq, t, exec_alone, t);
         tg->exec_task = NULL;
         signal_recalc(t);
         if (t->exiting)

@@ -463,20 +463,18 @@ static bool pgrp_orphaned(linux_pid_t pgid, linux_pid_t sid)
 
 /* Stops the task until SIGCONT (or death). Called by every thread of a
  * stopped group from its task loop. */
+static bool group_continued(void *arg)
+{
+    const struct thread_group *tg = arg;
+    return !tg->stopped || tg->exiting;
+}
+
+/* Stops the task until SIGCONT (or death): only those two end the sleep,
+ * and both clear tg->stopped or end the task. Called by every thread of a
+ * stopped group from its task loop. */
 static void signal_stop_wait(struct task *t)
 {
-    struct thread_group *tg = t->tg;
-    struct waitqueue_entry e;
-    waitqueue_add(&tg->stop_wq, &e, t);
-    while (tg->stopped && !t->exiting && !tg->exiting) {
-        /* Pending signals must not end this sleep: only SIGCONT and
-         * SIGKILL do, and both clear tg->stopped or set exiting. */
-        bool saved = t->interrupt_pending;
-        t->interrupt_pending = false;
-        task_block(t, NULL);
-        t->interrupt_pending = saved || t->interrupt_pending;
-    }
-    waitqueue_remove(&tg->stop_wq, &e);
+    waitqueue_wait_killable(&t->tg->stop_wq, t, group_continued, t->tg);
     signal_recalc(t);
 }
 

@@ -212,6 +212,19 @@ int waitqueue_wait(struct waitqueue *wq, struct task *t, bool (*ready)(void *arg
     return ret;
 }
 
+void waitqueue_wait_killable(struct waitqueue *wq, struct task *t, bool (*ready)(void *arg),
+                             void *arg)
+{
+    while (!ready(arg) && !t->exiting) {
+        /* Hide the interruption from this wait only: a signal that comes
+         * meanwhile sets it again and is kept for the task loop. */
+        bool pending = t->interrupt_pending;
+        t->interrupt_pending = false;
+        waitqueue_wait(wq, t, ready, arg, NULL);
+        t->interrupt_pending |= pending;
+    }
+}
+
 void task_interrupt(struct task *t)
 {
     kernel_assert_held(t->k);

@@ -81,6 +81,12 @@ int task_block(struct task *t, const struct linux_timespec *deadline);
 int waitqueue_wait(struct waitqueue *wq, struct task *t, bool (*ready)(void *arg), void *arg,
                    const struct linux_timespec *deadline);
 
+/* Waits on wq until ready(arg) or until t must end (t->exiting); pending
+ * signals do not end this wait (Linux's TASK_KILLABLE: vfork, execve's
+ * de_thread, a job-control stop). t's interruption is as it was after. */
+void waitqueue_wait_killable(struct waitqueue *wq, struct task *t, bool (*ready)(void *arg),
+                             void *arg);
+
 /* Makes t's current wait (and every wait until task_interrupt_clear)
  * return -LINUX_ERESTARTSYS. Callable from any thread holding the kernel
  * lock. TODO(signals): also platform->interrupt() a task running
