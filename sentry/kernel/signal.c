@@ -508,9 +508,8 @@ static bool on_altstack(const struct task *t, uint64_t sp)
 #define XSAVE_HDR 512
 
 /* The xfeatures the host enabled (XCR0): what an XSAVE image may hold. */
-static uint64_t xstate_features(const struct cpu_state *cpu)
+static uint64_t xstate_features(void)
 {
-    (void)cpu;
     static uint64_t xcr0;
     if (!xcr0) {
         uint32_t eax, ebx, ecx, edx;
@@ -559,7 +558,7 @@ static int setup_rt_frame(struct task *t, int sig, const struct linux_sigaction 
     struct linux_fpx_sw_bytes sw = {
         .magic1 = LINUX_FP_XSTATE_MAGIC1,
         .extended_size = xsize + 4,
-        .xfeatures = xstate_features(&t->cpu),
+        .xfeatures = xstate_features(),
         .xstate_size = xsize,
     };
     memcpy(x + FX_SW_BYTES, &sw, sizeof(sw));
@@ -632,19 +631,32 @@ static int setup_rt_frame(struct task *t, int sig, const struct linux_sigaction 
 
 /* Checks an XSAVE image from the application before the platform loads
  * it: what XRSTOR would fault on must not reach the host. */
-static bool xstate_acceptable(const struct cpu_state *cur, const uint8_t *x, uint32_t size)
+/* The MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK; 0 means the
+ * architectural default). */
+static uint32_t host_mxcsr_mask(void)
 {
-    uint32_t mxcsr, mask;
+    static uint32_t mask;
+    if (!mask) {
+        _Alignas(16) uint8_t area[512];
+        memset(area, 0, sizeof(area));
+        __asm__ volatile("fxsave64 %0" : "=m"(area));
+        memcpy(&mask, area + FX_MXCSR_MASK, 4);
+        if (!mask)
+            mask = 0xffbf;
+    }
+    return mask;
+}
+
+static bool xstate_acceptable(const uint8_t *x, uint32_t size)
+{
+    uint32_t mxcsr;
     memcpy(&mxcsr, x + FX_MXCSR, 4);
-    memcpy(&mask, cur->xstate + FX_MXCSR_MASK, 4);
-    if (!mask)
-        mask = 0xffbf;
-    if (mxcsr & ~mask)
+    if (mxcsr & ~host_mxcsr_mask())
         return false;
     if (size > XSAVE_HDR) {
         uint64_t hdr[8];
         memcpy(hdr, x + XSAVE_HDR, sizeof(hdr));
-        if (hdr[0] & ~xstate_features(cur))
+        if (hdr[0] & ~xstate_features())
             return false;
         for (int i = 1; i < 8; i++)
             if (hdr[i])
@@ -662,10 +674,11 @@ long signal_return(struct task *t)
         goto bad;
     const struct linux_sigcontext *sc = &f.uc.uc_mcontext;
     if (sc->fpstate) {
-        /* The interrupted code's FPU state, edits by the handler included. */
-        if (platform->get_xstate(t->ctx, t->mm->as, &t->cpu) != 0)
+        /* The interrupted code's FPU state, edits by the handler included:
+         * the frame holds all of it, so nothing is read from the stub. */
+        uint32_t xsize = platform_xstate_size();
+        if (xsize < 512 || xsize > CPU_XSTATE_SIZE)
             goto bad;
-        uint32_t xsize = t->cpu.xstate_size;
         static _Thread_local uint8_t img[CPU_XSTATE_SIZE] __attribute__((aligned(64)));
         if (copy_in(t->mm, img, sc->fpstate, 512) < 0)
             goto bad;
@@ -681,18 +694,20 @@ long signal_return(struct task *t)
             if (magic2 == LINUX_FP_XSTATE_MAGIC2)
                 size = sw.xstate_size;
         }
+        /* Components the frame lacks read as zero; a legacy FXSAVE-only
+         * frame leaves every extended component in its initial state. */
+        if (size < xsize)
+            memset(img + size, 0, xsize - size);
         if (size == 512 && xsize > 512) {
-            /* Legacy FXSAVE only: the extended components go to init. */
-            memset(img + 512, 0, xsize - 512);
             uint64_t bv = 0x3;
             memcpy(img + XSAVE_HDR, &bv, sizeof(bv));
-        } else if (size < xsize) {
-            memcpy(img + size, t->cpu.xstate + size, xsize - size);
         }
-        if (!xstate_acceptable(&t->cpu, img, xsize)) {
+        if (!xstate_acceptable(img, xsize)) {
             log_info("pid %d: rt_sigreturn: an XSAVE image XRSTOR would refuse", t->tid);
             goto bad;
         }
+        t->cpu.xstate_size = xsize;
+        t->cpu.xstate_valid = true;
         memcpy(t->cpu.xstate, img, xsize);
         t->cpu.xstate_dirty = true;
     }
